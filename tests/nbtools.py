@@ -1,0 +1,107 @@
+"""Notebook tooling shared by the test suite and ``make outputs``.
+
+- ``COURSE_ENV``: the environment every notebook runs in, under pytest and under ``make outputs``.
+- ``execution_problems``: the guard against notebooks that nbval would pass silently.
+- ``execute``: restart-and-run-all with nbclient, storing outputs reproducibly.
+
+Run ``python -m tests.nbtools outputs [NOTEBOOK ...]`` to regenerate stored outputs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+
+# Defaults only: OMP_NUM_THREADS=2 or ATEN_CPU_CAPABILITY can still be set from outside to check portability.
+COURSE_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "PYTHONHASHSEED": "0",
+    "PYTHONWARNINGS": "error::DeprecationWarning,error::FutureWarning",
+    "TQDM_DISABLE": "1",  # progress bars print rates to stderr, which nbval compares
+}
+
+
+def apply_course_env() -> None:
+    """Set the course's environment defaults in this process, so kernels started from it inherit them."""
+    for key, value in COURSE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+def notebook_paths() -> list[Path]:
+    """Return the course notebooks, in order."""
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def code_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    """Return the non-empty code cells of a notebook."""
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+
+
+def execution_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """Return why nbval would not really check this notebook (empty if every cell ran, in order, once)."""
+    cells = code_cells(nb)
+    if not cells:
+        return ["it has no code cells"]
+    counts = [c.get("execution_count") for c in cells]
+    unexecuted = [i for i, n in enumerate(counts) if n is None]
+    if unexecuted:
+        return [f"{len(unexecuted)} of {len(cells)} code cells were never executed (first: code cell {unexecuted[0]}); "
+                "nbval would pass them without comparing anything. Run `make outputs`."]
+    if counts != list(range(1, len(cells) + 1)):
+        return [f"execution counts are {counts}, not 1..{len(cells)}: outputs were not made by one "
+                "restart-and-run-all. Run `make outputs`."]
+    return []
+
+
+def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop run-specific metadata (timings, widget state, Python patch version); keep tags and kernelspec."""
+    nb.metadata.pop("widgets", None)
+    nb.metadata.get("language_info", {}).pop("version", None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("ExecuteTime", None)
+        if cell.cell_type == "code":
+            for out in cell.outputs:
+                out.get("metadata", {}).pop("execution", None)
+    return nb
+
+
+def execute(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
+    """Restart-and-run-all ``path`` in the course environment and write it back with its new outputs."""
+    from nbclient import NotebookClient
+
+    apply_course_env()
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            store_widget_state=False, resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    nb = clean(nb)
+    nbformat.validate(nb)
+    nbformat.write(nb, path)
+    return nb
+
+
+def main(argv: list[str]) -> int:
+    """``outputs [NOTEBOOK ...]``: re-execute the given notebooks (default: all) in place."""
+    if not argv or argv[0] != "outputs":
+        print(__doc__, file=sys.stderr)
+        return 2
+    paths = [Path(p).resolve() for p in argv[1:]] or notebook_paths()
+    for path in paths:
+        print(f"executing {path.relative_to(ROOT)}", flush=True)
+        nb = execute(path)
+        if problems := execution_problems(nb):
+            print(f"{path}: {problems[0]}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
