@@ -12,8 +12,9 @@ import gzip
 import hashlib
 import os
 import tempfile
+import warnings
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import torch
@@ -106,47 +107,69 @@ def default_mirrors() -> list[str]:
     return list(MNIST.mirrors)
 
 
-def _provide(name: str, raw: Path, mirrors: Sequence[str] | None, timeout: float, progress: bool) -> list[str]:
-    """Make ``raw/name`` exist and verify; return the failures met on the way (empty if the first source was good)."""
-    dest, expected, failures = raw / name, MNIST_SHA256[name], []
+def _from_archives(name: str, expected: str, raw: Path, dest: Path, failures: list[str]) -> bool:
+    """Extract ``name`` from the first good ``.gz`` in ``raw`` or the repository; record the bad ones."""
+    for gz in dict.fromkeys([raw / f"{name}.gz", REPO_DATA_DIR / "MNIST" / "raw" / f"{name}.gz"]):
+        if gz.exists():
+            try:
+                _write_verified(dest, _gunzip_chunks(_read_chunks(gz)), expected, f"{gz} (decompressed)")
+                return True
+            except (DataError, ValueError) as e:
+                failures.append(str(e) if isinstance(e, DataError) else f"{gz}: {e}")
+    return False
+
+
+def _from_mirrors(name: str, expected: str, dest: Path, mirrors: Sequence[str], timeout: float,
+                  progress: bool, failures: list[str]) -> bool:
+    """Download ``name.gz`` from the first mirror that serves a verified copy; record each failure."""
+    for mirror in mirrors:
+        url = f"{mirror.rstrip('/')}/{name}.gz"
+        try:
+            _write_verified(dest, _gunzip_chunks(_download_chunks(url, timeout, progress)), expected,
+                            f"{url} (decompressed)")
+            return True
+        except Exception as e:  # network errors, HTTP errors, bad gzip, bad checksum: try the next mirror
+            failures.append(str(e) if isinstance(e, DataError) else f"{url}: {type(e).__name__}: {e}")
+    return False
+
+
+def _provide(name: str, expected: str, raw: Path, mirrors: Sequence[str] | None, timeout: float,
+             progress: bool) -> list[str]:
+    """Make ``raw/name`` exist and verify; return the damaged local files met on the way."""
+    dest, damaged = raw / name, []
     if dest.exists():
         actual = sha256_file(dest)
         if actual == expected:
             return []
         dest.unlink()  # never use, never keep, a bad extracted file
-        failures.append(f"{dest}: sha256 {actual}, expected {expected} (deleted)")
-    for gz in dict.fromkeys([raw / f"{name}.gz", REPO_DATA_DIR / "MNIST" / "raw" / f"{name}.gz"]):
-        if gz.exists():
-            try:
-                _write_verified(dest, _gunzip_chunks(_read_chunks(gz)), expected, f"{gz} (decompressed)")
-                return failures
-            except (DataError, ValueError) as e:
-                failures.append(str(e) if isinstance(e, DataError) else f"{gz}: {e}")
-    for mirror in default_mirrors() if mirrors is None else mirrors:
-        url = f"{mirror.rstrip('/')}/{name}.gz"
-        try:
-            chunks = _gunzip_chunks(_download_chunks(url, timeout, progress))
-            _write_verified(dest, chunks, expected, f"{url} (decompressed)")
-            return failures
-        except Exception as e:  # network errors, HTTP errors, bad gzip, bad checksum: try the next mirror
-            failures.append(str(e) if isinstance(e, DataError) else f"{url}: {type(e).__name__}: {e}")
+        damaged.append(f"{dest}: sha256 {actual}, expected {expected} (deleted)")
+    if _from_archives(name, expected, raw, dest, damaged):
+        return damaged
+    failures = list(damaged)
+    if _from_mirrors(name, expected, dest, default_mirrors() if mirrors is None else mirrors, timeout, progress,
+                     failures):
+        return damaged
     raise DataError(
-        f"MNIST file {name} is not available.\n  " + "\n  ".join(failures or ["no source found"])
+        f"MNIST file {name} is not available.\n  " + "\n  ".join(failures or ["no local copy and no mirror"])
         + f"\nPut the verified file (or {name}.gz) into {raw}/ or set COURSE_DATA_DIR; see data/README.md."
     )
 
 
 def fetch_mnist(root: str | os.PathLike | None = None, mirrors: Sequence[str] | None = None,
-                timeout: float = 20.0, progress: bool = True) -> Path:
-    """Ensure the four verified raw MNIST files are in ``<root>/MNIST/raw/``; return ``root``."""
+                timeout: float = 20.0, progress: bool = True, checksums: Mapping[str, str] | None = None) -> Path:
+    """Ensure the four verified raw MNIST files are in ``<root>/MNIST/raw/``; return ``root``.
+
+    ``mirrors`` defaults to torchvision's list; ``checksums`` (file name -> sha256) defaults to ``MNIST_SHA256``.
+    """
     root = Path(root).expanduser().resolve() if root is not None else data_root()
     if not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if isinstance(mirrors, (str, bytes)):
         raise TypeError(f"mirrors must be a list of base URLs, not one string: [{mirrors!r}]")
     raw = root / "MNIST" / "raw"
-    for name in MNIST_SHA256:
-        _provide(name, raw, mirrors, timeout, progress)
+    for name, expected in (MNIST_SHA256 if checksums is None else checksums).items():
+        if failures := _provide(name, expected, raw, mirrors, timeout, progress):
+            warnings.warn(f"{name}: replaced a damaged local copy: " + "; ".join(failures), stacklevel=2)
     return root
 
 

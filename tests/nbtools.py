@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -95,8 +96,10 @@ def main(argv: list[str]) -> int:
         return 2
     paths = [Path(p).resolve() for p in argv[1:]] or notebook_paths()
     for path in paths:
-        print(f"executing {path.relative_to(ROOT)}", flush=True)
+        print(f"executing {path.relative_to(ROOT)} ...", end=" ", flush=True)
+        start = time.perf_counter()
         nb = execute(path)
+        print(f"{time.perf_counter() - start:.1f} s", flush=True)
         if problems := execution_problems(nb):
             print(f"{path}: {problems[0]}", file=sys.stderr)
             return 1

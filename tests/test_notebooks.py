@@ -1,0 +1,171 @@
+"""Notebook hygiene (static) and proof that the nbval pipeline catches what it must catch."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.nbtools import ROOT, code_cells, execute, execution_problems, notebook_paths
+
+NOTEBOOKS = notebook_paths()
+ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(home|root|tmp|work|Users|usr|opt|var)/\w")
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def markdown(nb) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def marked_to_raise(cell) -> bool:
+    return "NBVAL_RAISES_EXCEPTION" in cell.source or "raises-exception" in cell.metadata.get("tags", [])
+
+
+def test_there_are_notebooks_numbered_contiguously_from_01():
+    assert NOTEBOOKS, "no notebooks found"
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers == list(range(1, len(numbers) + 1)), numbers
+    for p in NOTEBOOKS:
+        assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", p.name), p.name
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def nb(request):
+    return read(request.param)
+
+
+def test_opening_and_closing_sections(nb):
+    md = markdown(nb)
+    assert re.match(r"# \d\d · ", nb.cells[0].source), "first cell must be the H1 title"
+    for head in ("You will learn", "Prerequisites", "Summary", "Exercises"):
+        assert re.search(rf"^##\s+{head}", md, re.M), head
+
+
+def test_at_least_three_exercises_each_followed_by_a_hidden_solution(nb):
+    exercises = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and re.match(r"###\s+Exercise", c.source)]
+    assert len(exercises) >= 3
+    for i in exercises:
+        sol = nb.cells[i + 1]
+        assert sol.cell_type == "code" and "solution" in sol.metadata.get("tags", []), nb.cells[i].source[:40]
+        assert sol.metadata.get("jupyter", {}).get("source_hidden") is True
+    assert sum("solution" in c.metadata.get("tags", []) for c in nb.cells) == len(exercises)
+
+
+def test_every_code_cell_ran_once_in_order(nb):
+    assert execution_problems(nb) == []
+
+
+def test_no_error_outputs_outside_cells_marked_to_raise(nb):
+    for cell in code_cells(nb):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors or marked_to_raise(cell), cell.source[:60]
+
+
+def test_no_absolute_paths_warnings_or_figure_reprs_in_outputs(nb):
+    for cell in code_cells(nb):
+        text = json.dumps([o for o in cell.outputs if o.output_type != "display_data"])
+        assert not ABSOLUTE_PATH.search(text), cell.source[:60]
+        assert "Warning" not in "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stderr"), cell.source[:60]
+        assert "<Figure size" not in text and "<matplotlib." not in text, f"end plot cells with plt.show(): {cell.source[:60]}"
+
+
+def test_nbval_markers_stand_alone_on_their_line(nb):
+    for cell in code_cells(nb):
+        for line in cell.source.splitlines():
+            if "NBVAL_" in line:
+                assert re.fullmatch(r"# NBVAL_(IGNORE_OUTPUT|RAISES_EXCEPTION|SKIP|CHECK_OUTPUT)", line.strip()), line
+
+
+def test_metadata_kernelspec_and_no_run_state(nb):
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert "widgets" not in nb.metadata
+    for cell in nb.cells:
+        assert "execution" not in cell.metadata and "ExecuteTime" not in cell.metadata
+
+
+def test_cells_carry_slide_metadata(nb):
+    for cell in nb.cells:
+        assert cell.metadata.get("slideshow", {}).get("slide_type") in {"slide", "subslide", "fragment", "-", "skip", "notes"}
+        if cell.cell_type == "markdown" and re.match(r"#{1,2} ", cell.source):
+            assert cell.metadata["slideshow"]["slide_type"] == "slide", cell.source[:40]
+
+
+def test_torch_load_is_weights_only_and_nothing_is_unpickled(nb):
+    for cell in code_cells(nb):
+        for call in re.findall(r"torch\.load\([^)]*\)", cell.source):
+            assert "weights_only=True" in call, call
+        assert not re.search(r"\b(import pickle|pickle\.load|pd\.read_pickle)", cell.source)
+
+
+# --- The pipeline itself: nbval must fail a tampered output and the guard an unexecuted notebook. ---
+
+def tiny_notebook() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 01 · Tiny"),
+                nbformat.v4.new_code_cell("import torch\nx = torch.arange(6).reshape(2, 3)\nx.sum(dim=0)"),
+                nbformat.v4.new_code_cell("print(x.T.shape)")]
+    return nb
+
+
+def run_pytest(path: Path) -> subprocess.CompletedProcess:
+    """Run the course's pytest configuration (strict nbval, sanitize file, guard) on one notebook."""
+    cmd = [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT),
+           "-p", "conftest", "-n", "0", "-q", str(path)]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+@pytest.fixture(scope="module")
+def executed_tiny(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("nb") / "01_tiny.ipynb"
+    nbformat.write(tiny_notebook(), path)
+    execute(path)
+    return path
+
+
+def test_pipeline_passes_an_honest_notebook(executed_tiny):
+    result = run_pytest(executed_tiny)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout  # the guard item and both cells
+
+
+def test_pipeline_fails_a_tampered_output(executed_tiny, tmp_path):
+    nb = read(executed_tiny)
+    nb.cells[1].outputs[0]["data"]["text/plain"] = "tensor([3, 5, 8])"  # really tensor([3, 5, 7])
+    nbformat.write(nb, tampered := tmp_path / "01_tiny.ipynb")
+    result = run_pytest(tampered)
+    assert result.returncode == 1 and "1 failed" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("damage", ["never executed", "out of order"])
+def test_guard_fails_a_notebook_nbval_would_pass_silently(executed_tiny, tmp_path, damage):
+    nb = read(executed_tiny)
+    for i, cell in enumerate(code_cells(nb)):
+        if damage == "never executed":
+            cell.execution_count, cell.outputs = None, []
+        else:
+            cell.execution_count = 2 - i
+            for out in cell.outputs:
+                if "execution_count" in out:
+                    out.execution_count = cell.execution_count
+    nbformat.write(nb, bad := tmp_path / "01_tiny.ipynb")
+    result = run_pytest(bad)
+    assert result.returncode == 1, result.stdout
+    assert "executed-in-order" in result.stdout and "make outputs" in result.stdout
+
+
+def test_regeneration_writes_identical_files(executed_tiny, tmp_path):
+    """`make outputs` twice leaves no diff: no timings, widget state or version drift is stored."""
+    again = tmp_path / "01_tiny.ipynb"
+    again.write_text(executed_tiny.read_text())
+    execute(again)
+    assert again.read_text() == executed_tiny.read_text()
