@@ -12,7 +12,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 export OMP_NUM_THREADS ?= 1
 export PYTHONHASHSEED ?= 0
 
-.PHONY: lab test outputs install clean-venv
+.PHONY: lab test outputs student slides site install clean-venv
 
 install: $(STAMP)
 
@@ -32,6 +32,16 @@ test: $(STAMP)
 # Re-execute every notebook (or NB="notebooks/01_x.ipynb ...") in place; stored outputs come only from here.
 outputs: $(STAMP)
 	$(PY) -m tests.nbtools outputs $(NB)
+
+# Learners and instructors: build/student (blank solutions), build/slides (reveal.js, offline), build/site (HTML).
+student: $(STAMP)
+	$(PY) -m tests.publish student
+
+slides: $(STAMP)
+	$(PY) -m tests.publish slides
+
+site: $(STAMP)
+	$(PY) -m tests.publish site
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,0 +1,150 @@
+"""Build what learners and instructors open: student copies, offline slide decks and a static site.
+
+    python -m tests.publish student   # build/student/NN_topic.ipynb: no outputs, solutions blanked
+    python -m tests.publish slides    # build/slides/NN_topic.slides.html: reveal.js, works offline
+    python -m tests.publish site      # build/site/index.html + one page per executed notebook
+
+Front-end assets (reveal.js, require.js, jQuery, MathJax 2) are vendored at build time from the npm
+registry with ``npm pack`` (cached in build/vendor/), never loaded from the internet by the pages.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import nbformat
+
+from tests.nbtools import ROOT, notebook_paths
+
+BUILD = ROOT / "build"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+NPM_PACKAGES = {"reveal.js": "4.6.0", "requirejs": "2.3.8", "jquery": "3.8.0", "mathjax": "2.7.9"}
+MATHJAX_PARTS = ["MathJax.js", "config", "extensions", "jax/element", "jax/input/TeX", "jax/output/CommonHTML",
+                 "fonts/HTML-CSS/TeX/woff", "localization/en"]
+SOLUTION_PROMPT = "# Your solution here: write it, run it, then compare with the full notebook."
+
+
+def is_solution(cell) -> bool:
+    return cell.cell_type == "code" and "solution" in cell.metadata.get("tags", [])
+
+
+def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Return ``nb`` with outputs cleared and each solution cell replaced by an empty prompt cell."""
+    nb = nbformat.from_dict(nb)
+    cells = []
+    for cell in nb.cells:
+        if is_solution(cell):
+            cell = nbformat.v4.new_code_cell(SOLUTION_PROMPT, metadata={"tags": ["exercise"],
+                                             "slideshow": cell.metadata.get("slideshow", {"slide_type": "-"})})
+        elif cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def build_student(out: Path = BUILD / "student") -> list[Path]:
+    """Write one student copy per notebook into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in notebook_paths():
+        nbformat.write(student_copy(nbformat.read(path, as_version=4)), dest := out / path.name)
+        written.append(dest)
+    return written
+
+
+def npm_package(name: str, version: str) -> Path:
+    """Return the unpacked npm package ``name@version``, fetched once with ``npm pack`` into build/vendor."""
+    vendor = BUILD / "vendor"
+    unpacked = vendor / f"{name}-{version}"
+    if not (unpacked / "package" / "package.json").exists():
+        vendor.mkdir(parents=True, exist_ok=True)
+        tgz = subprocess.run(["npm", "pack", f"{name}@{version}", "--silent"], cwd=vendor, check=True,
+                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        with tarfile.open(vendor / tgz) as tar:
+            tar.extractall(unpacked, filter="data")
+    return unpacked / "package"
+
+
+def vendor_assets(dest: Path) -> None:
+    """Copy the front-end files the pages need into ``dest`` (an ``assets/`` folder beside them)."""
+    pkgs = {name: npm_package(name, version) for name, version in NPM_PACKAGES.items()}
+    for sub in ("dist", "plugin"):
+        shutil.copytree(pkgs["reveal.js"] / sub, dest / "reveal.js" / sub, dirs_exist_ok=True)
+    shutil.copy2(pkgs["requirejs"] / "require.js", dest / "require.js")
+    shutil.copy2(pkgs["jquery"] / "dist" / "jquery.min.js", dest / "jquery.min.js")
+    for part in MATHJAX_PARTS:
+        src, target = pkgs["mathjax"] / part, dest / "mathjax" / part
+        if src.is_dir():
+            shutil.copytree(src, target, dirs_exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target)
+
+
+# nbconvert settings that point the pages at the vendored ``assets/`` instead of CDNs.
+OFFLINE = {"require_js_url": "assets/require.js", "extra_template_basedirs": [str(TEMPLATES)],
+           "mathjax_url": "assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"}
+
+
+def build_slides(out: Path = BUILD / "slides") -> list[Path]:
+    """Write a reveal.js deck per notebook, from its ``slideshow`` cell metadata."""
+    from nbconvert import SlidesExporter
+
+    vendor_assets(out / "assets")
+    exporter = SlidesExporter(template_name="course_reveal", reveal_url_prefix="assets/reveal.js", reveal_theme="white",
+                              jquery_url="assets/jquery.min.js", exclude_input_prompt=True,
+                              exclude_output_prompt=True, **OFFLINE)
+    written = []
+    for path in notebook_paths():
+        body, _ = exporter.from_filename(str(path))
+        (dest := out / f"{path.stem}.slides.html").write_text(body)
+        written.append(dest)
+    return written
+
+
+def notebook_table() -> list[tuple[str, str, str, str]]:
+    """Rows (number, link text, what you learn, runtime) of the README's notebook table."""
+    rows = re.findall(r"^\| (\d\d) \| \[([^\]]+)\]\(notebooks/(\S+?)\.ipynb\) \| (.+?) \| (.+?) \|$",
+                      (ROOT / "README.md").read_text(), re.M)
+    return [(num, title, stem, learn, runtime) for num, title, stem, learn, runtime in rows]
+
+
+def build_site(out: Path = BUILD / "site") -> list[Path]:
+    """Write ``index.html`` (the README's notebook table) and every executed notebook as HTML."""
+    from nbconvert import HTMLExporter
+
+    vendor_assets(out / "assets")
+    exporter = HTMLExporter(template_name="course_lab", **OFFLINE)
+    written = []
+    for path in notebook_paths():
+        body, _ = exporter.from_filename(str(path))
+        (dest := out / f"{path.stem}.html").write_text(body)
+        written.append(dest)
+    rows = "\n".join(f'<tr><td>{n}</td><td><a href="{stem}.html">{html.escape(title)}</a></td>'
+                     f"<td>{html.escape(learn)}</td><td>{html.escape(rt)}</td></tr>"
+                     for n, title, stem, learn, rt in notebook_table())
+    index = (TEMPLATES / "index.html").read_text().replace("{{rows}}", rows)
+    (out / "index.html").write_text(index)
+    return [out / "index.html", *written]
+
+
+def main(argv: list[str]) -> int:
+    builders = {"student": build_student, "slides": build_slides, "site": build_site}
+    if not argv or any(a not in builders for a in argv):
+        print(__doc__, file=sys.stderr)
+        return 2
+    for what in argv:
+        for path in builders[what]():
+            print(path.relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

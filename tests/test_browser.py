@@ -1,0 +1,184 @@
+"""Real-browser checks with headless Chromium (Debian's package, driven by Playwright; no browser download).
+
+They prove what learners and instructors see: JupyterLab from `make lab` rendering a notebook, a slide deck
+that advances and loads nothing from the network, and the static site with its images. Screenshots go to
+build/screenshots/. Skipped, with the reason shown, when no Chromium is installed (`.ci/run` installs it).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests import publish
+from tests.nbtools import ROOT, notebook_paths
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+SHOTS = ROOT / "build" / "screenshots"
+# A throw-away settings dir: no autosave (the test must never write to a notebook), no news fetching.
+LAB_SETTINGS = {
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": '{"autosave": false}',
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": '{"fetchNews": "false", "checkForUpdates": false}',
+}
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason=f"browser tests skipped: no Chromium at {CHROMIUM} (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)  # a fresh temporary profile each launch
+        yield b
+        b.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def serve():
+    """Serve a folder over http on a free localhost port; yield a function folder -> base URL."""
+    servers = []
+
+    def start(folder: Path) -> str:
+        handler = functools.partial(QuietHandler, directory=str(folder))
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+        return f"http://127.0.0.1:{httpd.server_address[1]}"
+
+    yield start
+    for httpd in servers:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def watch_network(page, base: str) -> list[str]:
+    """Record every failed request, HTTP error, and request that leaves ``base``."""
+    problems: list[str] = []
+    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
+    page.on("request", lambda r: r.url.startswith(("http", "ws")) and not r.url.startswith(base)
+            and problems.append(f"left localhost: {r.url}"))
+    return problems
+
+
+def test_jupyterlab_lists_opens_and_renders_notebook_01(browser, tmp_path):
+    port = free_port()
+    settings = tmp_path / "settings"
+    for plugin, value in LAB_SETTINGS.items():
+        (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
+        (settings / plugin).write_text(value)
+    env = {**os.environ, "PORT": str(port), "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"), "JUPYTERLAB_SETTINGS_DIR": str(settings)}
+    lab = subprocess.Popen(["make", "--no-print-directory", "lab"], cwd=ROOT, env=env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        url, deadline = None, time.monotonic() + 90
+        while url is None and time.monotonic() < deadline:
+            line = lab.stdout.readline()
+            assert line or lab.poll() is None, "make lab exited before serving"
+            if m := re.search(rf"(http://(?:localhost|127\.0\.0\.1):{port}/lab\?token=\w+)", line):
+                url = m.group(1)
+        assert url, "make lab printed no URL within 90 s"
+        threading.Thread(target=lab.stdout.read, daemon=True).start()  # keep draining the log
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(120_000)
+        page.goto(url)
+        first = notebook_paths()[0].name
+        listing = page.locator(".jp-DirListing-item", has_text=first)
+        listing.wait_for()
+        assert page.locator(".jp-DirListing-item").count() >= len(notebook_paths())
+        listing.dblclick()
+        panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+        try:
+            panel.locator(".jp-OutputArea-output").first.wait_for()
+        except Exception:
+            page.screenshot(path=SHOTS / "jupyterlab-failure.png")
+            raise
+        page.wait_for_timeout(1500)
+        assert panel.locator("h1", has_text=re.compile(r"^01 · ")).count() >= 1
+        assert panel.locator(".jp-OutputArea-output").count() >= 3
+        assert panel.locator(".jp-RenderedImage img").count() >= 1  # a stored figure is rendered
+        page.screenshot(path=SHOTS / "jupyterlab.png")
+    finally:
+        os.killpg(lab.pid, signal.SIGTERM)
+        lab.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def slides_dir(tmp_path_factory) -> Path:
+    return publish.build_slides(tmp_path_factory.mktemp("slides"))[0].parent
+
+
+def test_slide_deck_loads_offline_and_advances_on_a_key(browser, serve, slides_dir):
+    base = serve(slides_dir)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    problems = watch_network(page, base)
+    deck = f"{notebook_paths()[0].stem}.slides.html"
+    page.goto(f"{base}/{deck}", wait_until="networkidle")
+    page.locator(".reveal.ready").wait_for(timeout=30_000)  # reveal.js (loaded by require.js) has initialised
+    first = page.locator(".slides > section").first
+    assert "present" in first.get_attribute("class")
+    assert page.locator(".slides > section").count() >= 5
+    page.screenshot(path=SHOTS / "slide-title.png")
+    steps = first.locator(".fragment").count() + 1  # the arrow key shows each fragment, then the next slide
+    for _ in range(steps):
+        before = page.evaluate("location.hash")  # history: true tracks slide and fragment in the hash
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"location.hash !== {before!r}", timeout=10_000)
+    assert page.evaluate("location.hash").startswith("#/1")
+    assert "present" in page.locator(".slides > section").nth(1).get_attribute("class")
+    page.wait_for_timeout(800)  # let the transition finish before the screenshot
+    page.screenshot(path=SHOTS / "slide.png")
+    assert problems == []
+
+
+@pytest.fixture(scope="module")
+def site_dir(tmp_path_factory) -> Path:
+    return publish.build_site(tmp_path_factory.mktemp("site"))[0].parent
+
+
+def test_site_index_links_every_notebook_and_pages_show_their_images(browser, serve, site_dir):
+    base = serve(site_dir)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = watch_network(page, base)
+    page.goto(f"{base}/index.html", wait_until="networkidle")
+    page.screenshot(path=SHOTS / "site-index.png", full_page=True)
+    links = page.eval_on_selector_all("table a", "els => els.map(e => e.getAttribute('href'))")
+    assert links == [f"{p.stem}.html" for p in notebook_paths()]
+    for path in notebook_paths():
+        nb = nbformat.read(path, as_version=4)
+        figures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+        page.goto(f"{base}/{path.stem}.html", wait_until="networkidle")
+        sizes = page.eval_on_selector_all(".jp-OutputArea-output img", "els => els.map(e => e.naturalWidth)")
+        assert len(sizes) == figures and all(w > 0 for w in sizes), (path.name, figures, sizes)
+        assert page.locator("h1").first.inner_text().startswith(path.stem[:2])
+    page.goto(f"{base}/{notebook_paths()[0].stem}.html", wait_until="networkidle")
+    page.screenshot(path=SHOTS / "site-page.png")
+    assert problems == []

@@ -1,0 +1,58 @@
+"""Student copies (`make student`): outputs cleared, solutions blanked, everything else kept, and they run."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from tests.nbtools import code_cells, execute, notebook_paths
+from tests.publish import SOLUTION_PROMPT, build_student, is_solution, student_copy
+
+NOTEBOOKS = notebook_paths()
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def pair(request):
+    nb = nbformat.read(request.param, as_version=4)
+    return nb, student_copy(nb)
+
+
+def test_student_copy_keeps_prose_and_code_and_blanks_solutions(pair):
+    full, student = pair
+    assert len(student.cells) == len(full.cells)
+    for f, s in zip(full.cells, student.cells):
+        assert s.cell_type == f.cell_type
+        if is_solution(f):
+            assert s.source == SOLUTION_PROMPT and "solution" not in s.metadata.get("tags", [])
+        else:
+            assert s.source == f.source and s.metadata.get("tags", []) == f.metadata.get("tags", [])
+        if s.cell_type == "code":
+            assert s.outputs == [] and s.execution_count is None
+    assert sum(c.source == SOLUTION_PROMPT for c in student.cells) == sum(map(is_solution, full.cells)) >= 3
+    nbformat.validate(student)
+
+
+def test_no_cell_depends_on_a_solution(pair):
+    """Solutions come last, so the student copy's code is the full notebook's code up to them, which nbval runs."""
+    full, _ = pair
+    kinds = [is_solution(c) for c in code_cells(full)]
+    first = kinds.index(True)
+    assert all(kinds[first:]), "a non-solution code cell comes after a solution: it may depend on it"
+
+
+def test_make_student_writes_one_copy_per_notebook(tmp_path):
+    written = build_student(tmp_path)
+    assert [p.name for p in written] == [p.name for p in NOTEBOOKS]
+    for path in written:
+        assert not any(is_solution(c) for c in nbformat.read(path, as_version=4).cells)
+
+
+def test_student_copy_runs_top_to_bottom(tmp_path):
+    """Really execute student copies; the light notebooks only, as the rest is proven by the test above plus nbval."""
+    light = [p for p in NOTEBOOKS if p.name[:2] in {"01", "02", "03", "04"}]
+    assert light
+    for path in light:
+        copy = tmp_path / path.name
+        nbformat.write(student_copy(nbformat.read(path, as_version=4)), copy)
+        nb = execute(copy)  # raises CellExecutionError on the first failing cell
+        assert all(c.execution_count is not None for c in code_cells(nb))
