@@ -89,7 +89,7 @@ def _read_chunks(path: Path) -> Iterator[bytes]:
 def _download_chunks(url: str, timeout: float, progress: bool) -> Iterator[bytes]:
     """Stream ``url`` with requests, showing a tqdm bar when ``progress`` is true."""
     import requests
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # tqdm.auto would warn in notebooks without ipywidgets
 
     with requests.get(url, stream=True, timeout=timeout) as r:
         r.raise_for_status()

@@ -52,7 +52,7 @@ def evaluate(model: nn.Module, loss_fn, dl, device: torch.device | str | None = 
 def fit(model: nn.Module, loss_fn, opt: torch.optim.Optimizer, train_dl, valid_dl, epochs: int,
         device: torch.device | str | None = None, progress: bool = False) -> list[dict[str, float]]:
     """Train for ``epochs``; return per-epoch train loss, validation loss and validation accuracy."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # tqdm.auto would warn in notebooks without ipywidgets
 
     device = torch.device(device) if device is not None else next(model.parameters()).device
     history = []

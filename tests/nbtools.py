@@ -60,6 +60,18 @@ def execution_problems(nb: nbformat.NotebookNode) -> list[str]:
     return []
 
 
+def merge_streams(outputs: list) -> list:
+    """Join adjacent stdout (or stderr) pieces: ipykernel flushes on a timer, so one print may arrive in two."""
+    merged = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if out.output_type == "stream" and prev is not None and prev.output_type == "stream" and prev.name == out.name:
+            prev.text += out.text
+        else:
+            merged.append(out)
+    return merged
+
+
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop run-specific metadata (timings, widget state, Python patch version); keep tags and kernelspec."""
     nb.metadata.pop("widgets", None)
@@ -68,6 +80,7 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("ExecuteTime", None)
         if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
             for out in cell.outputs:
                 out.get("metadata", {}).pop("execution", None)
     return nb
