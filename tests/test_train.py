@@ -1,0 +1,161 @@
+"""helpers.train: verbatim promotion from notebook 08, the same behaviour, and unit tests.
+
+Notebook 08 (``08_dataloader``) writes ``accuracy``, ``loss_batch``, ``get_data``, ``evaluate`` and ``fit``
+inline; ``helpers/train.py`` must hold the same source, character for character, and train identically.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+
+import nbformat
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+import helpers.train
+from helpers.seed import set_seed
+from tests.nbtools import NOTEBOOKS
+
+NOTEBOOK = NOTEBOOKS / "08_dataloader.ipynb"
+NAMES = ("accuracy", "loss_batch", "get_data", "evaluate", "fit")
+
+
+def notebook_definitions() -> dict[str, str]:
+    """Return the source of each function in NAMES as written in a code cell of notebook 08."""
+    found: dict[str, str] = {}
+    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # IPython syntax (magics); such a cell cannot hold a promoted function
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name in NAMES:
+                assert node.name not in found, f"{NOTEBOOK.name} defines {node.name} twice"
+                found[node.name] = ast.get_source_segment(cell.source, node)
+    missing = set(NAMES) - set(found)
+    assert not missing, f"{NOTEBOOK.name} has no inline definition of {sorted(missing)}"
+    return found
+
+
+@pytest.fixture(scope="module")
+def inline() -> dict[str, object]:
+    """The notebook's five functions, executed in a fresh namespace holding only helpers/train.py's imports."""
+    namespace = {"torch": torch, "nn": nn, "DataLoader": DataLoader, "Dataset": Dataset}
+    for name, source in notebook_definitions().items():
+        exec(compile(source, f"{NOTEBOOK.name}:{name}", "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_definition_is_a_verbatim_copy_of_the_helper(name):
+    source = notebook_definitions()[name]
+    assert source + "\n" == inspect.getsource(getattr(helpers.train, name)), (
+        f"{name} in {NOTEBOOK.name} and in helpers/train.py differ: copy one to the other and rerun `make outputs`"
+    )
+
+
+def toy_problem(n: int = 256, features: int = 5, classes: int = 3) -> tuple[TensorDataset, TensorDataset]:
+    """A learnable seeded problem: labels are the argmax of a fixed random linear map; 3/4 train, 1/4 valid."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, features, generator=g)
+    y = (x @ torch.randn(features, classes, generator=g)).argmax(dim=1)
+    cut = n * 3 // 4
+    return TensorDataset(x[:cut], y[:cut]), TensorDataset(x[cut:], y[cut:])
+
+
+def run_fit(fns, epochs: int = 3, lr: float = 0.1, device=None) -> tuple[list[dict[str, float]], nn.Module]:
+    """Seed, build a linear model and SGD, and train the toy problem with ``fns['get_data']`` and ``fns['fit']``."""
+    train_ds, valid_ds = toy_problem()
+    set_seed(0)
+    model = nn.Linear(5, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    train_dl, valid_dl = fns["get_data"](train_ds, valid_ds, bs=16)
+    return fns["fit"](model, F.cross_entropy, opt, train_dl, valid_dl, epochs, device=device), model
+
+
+def test_notebook_fit_and_helpers_fit_give_the_same_history(inline):
+    inline_history, inline_model = run_fit(inline)
+    helper_history, helper_model = run_fit(vars(helpers.train))
+    assert inline_history == helper_history
+    assert torch.equal(inline_model.weight, helper_model.weight)
+    assert inline["fit"].__globals__ is inline  # the notebook's fit really called the notebook's helpers
+
+
+def test_fit_returns_one_dict_per_epoch_with_the_expected_keys():
+    history, _ = run_fit(vars(helpers.train), epochs=4)
+    assert len(history) == 4
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4]
+    for h in history:
+        assert set(h) == {"epoch", "train_loss", "valid_loss", "valid_acc"}
+        assert all(isinstance(h[k], float) for k in ("train_loss", "valid_loss", "valid_acc"))
+        assert 0.0 <= h["valid_acc"] <= 1.0
+
+
+def test_loss_falls_on_a_learnable_problem():
+    history, _ = run_fit(vars(helpers.train), epochs=20, lr=0.5)
+    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
+    assert history[-1]["valid_loss"] < history[0]["valid_loss"]
+    assert history[-1]["valid_acc"] >= 0.85
+
+
+def test_accuracy_and_evaluate_on_a_hand_made_example():
+    logits = torch.tensor([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [5.0, 4.0, 0.0], [0.0, 0.0, 1.0]])
+    labels = torch.tensor([0, 1, 1, 2])  # the third row is wrong: 3 of 4 right
+    assert helpers.train.accuracy(logits, labels).item() == 0.75
+    model = nn.Identity()  # the "model" returns the logits it is given
+    model.train()
+    dl = DataLoader(TensorDataset(logits, labels), batch_size=3)  # batches of 3 and 1: weighting matters
+    loss, acc = helpers.train.evaluate(model, F.cross_entropy, dl)
+    assert acc == 0.75
+    assert loss == pytest.approx(F.cross_entropy(logits, labels).item(), rel=1e-6)
+    assert not model.training  # evaluate switches to eval mode
+
+
+def test_evaluate_records_no_graph():
+    seen = []
+    model = nn.Linear(2, 2)
+    model.register_forward_hook(lambda module, args, out: seen.append(out.requires_grad))
+    helpers.train.evaluate(model, F.cross_entropy, [(torch.randn(4, 2), torch.tensor([0, 1, 0, 1]))])
+    assert seen == [False]
+
+
+def test_loss_batch_without_opt_leaves_parameters_unchanged():
+    set_seed(0)
+    model = nn.Linear(5, 3)
+    before = [p.detach().clone() for p in model.parameters()]
+    xb, yb = torch.randn(8, 5), torch.randint(0, 3, (8,))
+    loss, n = helpers.train.loss_batch(model, F.cross_entropy, xb, yb)
+    assert isinstance(loss, float) and n == 8
+    assert all(torch.equal(p, b) for p, b in zip(model.parameters(), before))
+    assert all(p.grad is None for p in model.parameters())  # no backward pass either
+
+
+def test_loss_batch_with_opt_takes_one_step_and_clears_the_gradients():
+    set_seed(0)
+    model = nn.Linear(5, 3)
+    before = [p.detach().clone() for p in model.parameters()]
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    helpers.train.loss_batch(model, F.cross_entropy, torch.randn(8, 5), torch.randint(0, 3, (8,)), opt)
+    assert all(not torch.equal(p, b) for p, b in zip(model.parameters(), before))
+    assert all(p.grad is None or not p.grad.any() for p in model.parameters())
+
+
+def test_get_data_shuffles_training_only_and_doubles_the_validation_batch():
+    train_ds, valid_ds = toy_problem()
+    train_dl, valid_dl = helpers.train.get_data(train_ds, valid_ds, bs=16)
+    assert train_dl.batch_size == 16 and valid_dl.batch_size == 32
+    assert isinstance(train_dl.sampler, torch.utils.data.RandomSampler)
+    assert isinstance(valid_dl.sampler, torch.utils.data.SequentialSampler)
+
+
+@pytest.mark.parametrize("device", ["cpu", torch.device("cpu")])
+def test_fit_on_cpu_with_an_explicit_device(device):
+    history, model = run_fit(vars(helpers.train), epochs=2, device=device)
+    assert len(history) == 2 and next(model.parameters()).device.type == "cpu"
+    assert history == run_fit(vars(helpers.train), epochs=2)[0]  # device=None: wherever the model is
