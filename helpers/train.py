@@ -1,6 +1,6 @@
 """The training loop taught in notebook 08 (``08_dataloader``), promoted verbatim.
 
-``loss_batch``, ``get_data``, ``accuracy`` and ``fit`` are written inline in that notebook first;
+``accuracy``, ``loss_batch``, ``get_data``, ``evaluate`` and ``fit`` are written inline in that notebook first;
 ``tests/test_train.py`` checks that the notebook's ``fit`` and this one give the same history.
 """
 
