@@ -12,7 +12,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 export OMP_NUM_THREADS ?= 1
 export PYTHONHASHSEED ?= 0
 
-.PHONY: lab test outputs student slides site install clean-venv
+.PHONY: lab test outputs student slides site bench install clean-venv
 
 install: $(STAMP)
 
@@ -42,6 +42,10 @@ slides: $(STAMP)
 
 site: $(STAMP)
 	$(PY) -m tests.publish site
+
+# Speed is measured here (one process, side by side), never in tests. Writes bench/results.md and PNGs.
+bench: $(STAMP)
+	$(PY) -m bench.run $(SECTIONS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -72,8 +72,17 @@ def merge_streams(outputs: list) -> list:
     return merged
 
 
+def relative_traceback(out: nbformat.NotebookNode) -> None:
+    """Write paths in a stored traceback relative to the repository, so no clone's location is stored."""
+    out.traceback = [line.replace(f"{ROOT}/", "") for line in out.traceback]
+
+
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop run-specific metadata (timings, widget state, Python patch version); keep tags and kernelspec."""
+    """Drop run-specific metadata (timings, widget state, Python patch version); keep tags and kernelspec.
+
+    Tracebacks of cells marked to raise get repository-relative paths (nbval compares only their
+    exception name and message).
+    """
     nb.metadata.pop("widgets", None)
     nb.metadata.get("language_info", {}).pop("version", None)
     for cell in nb.cells:
@@ -83,6 +92,8 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.outputs = merge_streams(cell.outputs)
             for out in cell.outputs:
                 out.get("metadata", {}).pop("execution", None)
+                if out.output_type == "error":
+                    relative_traceback(out)
     return nb
 
 

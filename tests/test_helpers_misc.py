@@ -18,9 +18,9 @@ def test_get_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     assert get_device() == torch.device("cpu")
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
-    assert get_device() == torch.device("mps")
+    assert get_device() == torch.device("mps:0")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert get_device() == torch.device("cuda")
+    assert get_device() == torch.device("cuda:0")  # indexed, as tensors on it report their device
 
 
 def test_get_device_override_argument_and_env(monkeypatch):
@@ -28,7 +28,8 @@ def test_get_device_override_argument_and_env(monkeypatch):
     assert get_device("cpu") == torch.device("cpu")
     monkeypatch.setenv("COURSE_DEVICE", "cpu")
     assert get_device() == torch.device("cpu")
-    assert get_device("cuda:0") == torch.device("cuda", 0)  # the argument wins over the environment
+    assert get_device("cuda") == torch.device("cuda", 0)  # the argument wins over the environment
+    assert get_device("cuda:1") == torch.device("cuda", 1)
 
 
 def test_get_device_rejects_unavailable_or_unknown(monkeypatch):

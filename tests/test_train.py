@@ -1,6 +1,6 @@
 """helpers.train: verbatim promotion from notebook 08, the same behaviour, and unit tests.
 
-Notebook 08 (``08_dataloader``) writes ``accuracy``, ``loss_batch``, ``get_data``, ``evaluate`` and ``fit``
+Notebook 08 (``08_dataloader``) writes ``accuracy``, ``loss_batch``, ``batches``, ``get_data``, ``evaluate`` and ``fit``
 inline; ``helpers/train.py`` must hold the same source, character for character, and train identically.
 """
 
@@ -14,14 +14,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler, TensorDataset
 
 import helpers.train
 from helpers.seed import set_seed
 from tests.nbtools import NOTEBOOKS
 
 NOTEBOOK = NOTEBOOKS / "08_dataloader.ipynb"
-NAMES = ("accuracy", "loss_batch", "get_data", "evaluate", "fit")
+NAMES = ("accuracy", "loss_batch", "batches", "get_data", "evaluate", "fit")
 
 
 def notebook_definitions() -> dict[str, str]:
@@ -46,7 +46,8 @@ def notebook_definitions() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def inline() -> dict[str, object]:
     """The notebook's five functions, executed in a fresh namespace holding only helpers/train.py's imports."""
-    namespace = {"torch": torch, "nn": nn, "DataLoader": DataLoader, "Dataset": Dataset}
+    namespace = {"torch": torch, "nn": nn, "DataLoader": DataLoader, "Dataset": Dataset, "TensorDataset": TensorDataset,
+                 "BatchSampler": BatchSampler, "RandomSampler": RandomSampler, "SequentialSampler": SequentialSampler}
     for name, source in notebook_definitions().items():
         exec(compile(source, f"{NOTEBOOK.name}:{name}", "exec"), namespace)
     return namespace
@@ -149,9 +150,43 @@ def test_loss_batch_with_opt_takes_one_step_and_clears_the_gradients():
 def test_get_data_shuffles_training_only_and_doubles_the_validation_batch():
     train_ds, valid_ds = toy_problem()
     train_dl, valid_dl = helpers.train.get_data(train_ds, valid_ds, bs=16)
-    assert train_dl.batch_size == 16 and valid_dl.batch_size == 32
-    assert isinstance(train_dl.sampler, torch.utils.data.RandomSampler)
-    assert isinstance(valid_dl.sampler, torch.utils.data.SequentialSampler)
+    assert isinstance(train_dl.sampler.sampler, torch.utils.data.RandomSampler) and train_dl.sampler.batch_size == 16
+    assert isinstance(valid_dl.sampler.sampler, torch.utils.data.SequentialSampler) and valid_dl.sampler.batch_size == 32
+    assert [len(yb) for _, yb in valid_dl] == [32] * (len(valid_ds) // 32) + ([len(valid_ds) % 32] if len(valid_ds) % 32 else [])
+
+
+def test_batches_gives_the_same_batches_as_a_shuffled_dataloader():
+    """Whole-batch indexing changes the speed, not the order: the same seed gives the very same batches."""
+    train_ds, _ = toy_problem()
+    set_seed(3)
+    classic = list(DataLoader(train_ds, batch_size=16, shuffle=True))
+    set_seed(3)
+    batched = list(helpers.train.batches(train_ds, 16, shuffle=True))
+    assert len(batched) == len(classic)
+    for (xa, ya), (xb, yb) in zip(batched, classic):
+        assert torch.equal(xa, xb) and torch.equal(ya, yb)
+
+
+def test_batches_falls_back_to_sample_by_sample_for_other_datasets():
+    class Squares(Dataset):
+        def __len__(self):
+            return 10
+
+        def __getitem__(self, i):
+            return torch.tensor([float(i)]), i * i
+
+    dl = helpers.train.batches(Squares(), 4, shuffle=False)
+    assert dl.batch_size == 4
+    assert [yb.tolist() for _, yb in dl] == [[0, 1, 4, 9], [16, 25, 36, 49], [64, 81]]
+
+
+def test_fit_and_evaluate_reject_empty_loaders():
+    model = nn.Linear(2, 2)
+    empty = DataLoader(TensorDataset(torch.zeros(0, 2), torch.zeros(0, dtype=torch.long)), batch_size=4)
+    with pytest.raises(ValueError, match="no batches"):
+        helpers.train.evaluate(model, F.cross_entropy, empty)
+    with pytest.raises(ValueError, match="no batches"):
+        helpers.train.fit(model, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1), empty, empty, 1)
 
 
 @pytest.mark.parametrize("device", ["cpu", torch.device("cpu")])

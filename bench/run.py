@@ -1,0 +1,234 @@
+"""Benchmarks for the course, run side by side in one process: `make bench` writes bench/results.md and PNG plots.
+
+Speed is measured only here, never asserted in a test. Run on an otherwise idle machine:
+each comparison alternates its variants and reports the median of the repeats and their ratio.
+
+    python bench/run.py [fit] [fast] [scaling] [suite]     # default: all sections
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+
+from helpers.data import load_mnist  # noqa: E402
+from helpers.seed import set_seed  # noqa: E402
+from helpers.train import evaluate, fit, get_data  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def machine() -> str:
+    """One line naming the CPU, the thread setting, torch and the date."""
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.machine()}, ATen {torch.backends.cpu.get_cpu_capability()}; "
+            f"Python {platform.python_version()}, torch {torch.__version__}; OMP_NUM_THREADS="
+            f"{os.environ.get('OMP_NUM_THREADS', 'unset')}; {datetime.date.today().isoformat()}")
+
+
+class Mnist_CNN(nn.Module):
+    """The nn_tutorial CNN: three stride-2 convolutions, then average pooling."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(16, 16, kernel_size=3, stride=2, padding=1)
+        self.conv3 = nn.Conv2d(16, 10, kernel_size=3, stride=2, padding=1)
+
+    def forward(self, xb):
+        xb = xb.view(-1, 1, 28, 28)
+        xb = F.relu(self.conv1(xb))
+        xb = F.relu(self.conv2(xb))
+        xb = F.relu(self.conv3(xb))
+        return F.avg_pool2d(xb, 4).view(-1, xb.size(1))
+
+
+def classic_loop(model, opt, x_train, y_train, x_valid, y_valid, epochs: int, bs: int) -> float:
+    """The nn_tutorial's loop: DataLoader(TensorDataset), forward, backward, step, and a validation pass after
+    every epoch; returns the final validation accuracy."""
+    train_dl = DataLoader(TensorDataset(x_train, y_train), batch_size=bs, shuffle=True)
+    valid_dl = DataLoader(TensorDataset(x_valid, y_valid), batch_size=bs * 2)
+    for _ in range(epochs):
+        model.train()
+        for xb, yb in train_dl:
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+        model.eval()
+        with torch.no_grad():
+            correct = sum((model(xb).argmax(1) == yb).sum().item() for xb, yb in valid_dl)
+    return correct / len(x_valid)
+
+
+def timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def bench_fit(data, repeats: int = 3) -> list[str]:
+    """Section 1: helpers.train.fit + get_data against the classic loop, same seed, model, optimiser, data."""
+    (x_train, y_train), (x_valid, y_valid), _ = data
+    epochs, bs, runs = 2, 64, {"classic loop": [], "helpers.train.fit": []}
+
+    def classic():
+        set_seed(0)
+        model = Mnist_CNN()
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        return classic_loop(model, opt, x_train, y_train, x_valid, y_valid, epochs, bs)
+
+    def ours():
+        set_seed(0)
+        model = Mnist_CNN()
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        train_dl, valid_dl = get_data(TensorDataset(x_train, y_train), TensorDataset(x_valid, y_valid), bs)
+        return fit(model, F.cross_entropy, opt, train_dl, valid_dl, epochs)[-1]["valid_acc"]
+
+    for _ in range(repeats):  # alternate, so drift in machine load hits both alike
+        runs["classic loop"].append(timed(classic))
+        runs["helpers.train.fit"].append(timed(ours))
+    t = {k: statistics.median(s for s, _ in v) for k, v in runs.items()}
+    acc = {k: statistics.median(a for _, a in v) for k, v in runs.items()}
+    ratio = t["classic loop"] / t["helpers.train.fit"]
+    lines = ["## 1. `helpers.train.fit` against the classic loop", "",
+             f"nn_tutorial CNN, {epochs} epochs, batch size {bs}, SGD(lr=0.1, momentum=0.9), 50,000 images, seed 0; "
+             f"median of {repeats} alternating runs (the time includes the validation pass).", "",
+             "| variant | seconds | validation accuracy |", "|---|---|---|"]
+    lines += [f"| {k} | {t[k]:.2f} | {acc[k]:.2%} |" for k in runs]
+    gap = abs(acc["classic loop"] - acc["helpers.train.fit"]) * 100
+    lines += ["", f"**Speed-up: {ratio:.2f}×** (goal ≥ 1.5×: {'met' if ratio >= 1.5 else 'NOT met'}); "
+              f"accuracy gap {gap:.2f} points (goal ≤ 0.5: {'met' if gap <= 0.5 else 'NOT met'}).", ""]
+    return lines
+
+
+def epoch_seconds(model_fn, x, y, bs: int = 64) -> float:
+    """Seconds for one training epoch of ``model_fn()`` on (x, y) with helpers.train batching."""
+    set_seed(0)
+    model = model_fn()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    train_dl, _ = get_data(TensorDataset(x, y), TensorDataset(x[:bs], y[:bs]), bs)
+    start = time.perf_counter()
+    model.train()
+    for xb, yb in train_dl:
+        loss = F.cross_entropy(model(xb), yb)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+    return time.perf_counter() - start
+
+
+def bench_scaling(data) -> list[str]:
+    """Section 3: epoch time against training-set size, and 1 thread against 2."""
+    (x_train, y_train), _, _ = data
+    sizes = [10_000, 25_000, 50_000]
+    models = {"logistic": lambda: nn.Linear(784, 10), "nn_tutorial CNN": Mnist_CNN}
+    table = {name: [epoch_seconds(fn, x_train[:n], y_train[:n]) for n in sizes] for name, fn in models.items()}
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, secs in table.items():
+        ax.plot(sizes, secs, "o-", label=name)
+    ax.set(xlabel="training images", ylabel="seconds per epoch (1 thread)", title="Epoch time grows linearly")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(HERE / "scaling.png", dpi=100)
+    plt.close(fig)
+    threads = {}
+    before = torch.get_num_threads()
+    for n in (1, 2):
+        torch.set_num_threads(n)
+        threads[n] = {name: epoch_seconds(fn, x_train, y_train) for name, fn in models.items()}
+    torch.set_num_threads(before)
+    lines = ["## 3. How cost grows", "", "Seconds per training epoch (batch size 64, 1 thread):", "",
+             "| model | " + " | ".join(f"{n:,} images" for n in sizes) + " | seconds per 10k |",
+             "|---|" + "---|" * (len(sizes) + 1)]
+    lines += [f"| {name} | " + " | ".join(f"{s:.2f}" for s in secs) + f" | {secs[-1] / 5:.2f} |"
+              for name, secs in table.items()]
+    lines += ["", "![epoch time against training-set size](scaling.png)", "",
+              "One epoch on 50,000 images, 1 thread against 2 (`torch.set_num_threads`):", "",
+              "| model | 1 thread | 2 threads | speed-up |", "|---|---|---|---|"]
+    lines += [f"| {name} | {threads[1][name]:.2f} | {threads[2][name]:.2f} | {threads[1][name] / threads[2][name]:.2f}× |"
+              for name in models]
+    return lines + [""]
+
+
+SUITE_SNIPPET = """
+import resource, sys, time
+from pathlib import Path
+from tests.nbtools import execute
+start = time.perf_counter()
+execute(Path(sys.argv[1]))
+seconds = time.perf_counter() - start
+print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def bench_suite(tmp: Path) -> list[str]:
+    """Section 4: each notebook executed as `make test` does (one thread), with its kernel's peak RSS."""
+    import shutil
+
+    from tests.nbtools import notebook_paths
+
+    rows, total = [], 0.0
+    for path in notebook_paths():
+        copy = tmp / path.name
+        shutil.copy(path, copy)
+        out = subprocess.run([sys.executable, "-c", SUITE_SNIPPET, str(copy)], cwd=ROOT, check=True,
+                             capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        seconds, rss_kb = out.stdout.split()[-2:]
+        rows.append((path.stem, float(seconds), int(rss_kb) / 1024))
+        total += float(seconds)
+    lines = ["## 4. The suite", "", "Each notebook executed with nbclient as `make test` runs it (OMP_NUM_THREADS=1), "
+             "one at a time; peak RSS is the kernel's. Goals: each under 90 s and 1.5 GB.", "",
+             "| notebook | seconds | peak RSS (MB) |", "|---|---|---|"]
+    lines += [f"| {name} | {s:.1f} | {rss:.0f} |" for name, s, rss in rows]
+    worst_t, worst_m = max(r[1] for r in rows), max(r[2] for r in rows)
+    lines += ["", f"Sum {total:.0f} s (the suite runs two at a time, on 2 cores); slowest {worst_t:.1f} s "
+              f"({'under' if worst_t < 90 else 'OVER'} 90 s); largest peak RSS {worst_m:.0f} MB "
+              f"({'under' if worst_m < 1536 else 'OVER'} 1.5 GB).", ""]
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    import tempfile
+
+    sections = argv or ["fit", "fast", "scaling", "suite"]
+    torch.set_num_threads(1)
+    data = load_mnist()
+    lines = ["# Benchmarks", "", f"Machine: {machine()}.", "",
+             "Generated by `make bench` (bench/run.py). Speed is measured here only, never in tests.", ""]
+    if "fit" in sections:
+        lines += bench_fit(data)
+    if "fast" in sections:
+        from bench.fast import bench_fast
+
+        lines += bench_fast(data, HERE)
+    if "scaling" in sections:
+        lines += bench_scaling(data)
+    if "suite" in sections:
+        with tempfile.TemporaryDirectory() as tmp:
+            lines += bench_suite(Path(tmp))
+    out = HERE / ("results.md" if sections == ["fit", "fast", "scaling", "suite"] else "results-partial.md")
+    out.write_text("\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
