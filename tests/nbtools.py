@@ -77,6 +77,23 @@ def relative_traceback(out: nbformat.NotebookNode) -> None:
     out.traceback = [line.replace(f"{ROOT}/", "") for line in out.traceback]
 
 
+def unsafe_torch_loads(source: str) -> list[str]:
+    """Return each ``torch.load(...)`` call in ``source`` that does not pass ``weights_only=True``."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython-only syntax; fall back to a text check of whole lines
+        return [line for line in source.splitlines() if "torch.load(" in line and "weights_only=True" not in line]
+    bad = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "torch.load":
+            if not any(k.arg == "weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
+                       for k in node.keywords):
+                bad.append(ast.unparse(node))
+    return bad
+
+
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop run-specific metadata (timings, widget state, Python patch version); keep tags and kernelspec.
 
