@@ -1,0 +1,151 @@
+"""helpers.fast: verbatim promotion from notebook 14, the same behaviour, and unit tests on tiny data.
+
+Notebook 14 (``14_fast_cpu``) builds ``to_images``, ``conv_block``, ``fast_cnn``, ``train_fast`` and
+``accuracy_on`` step by step, so some of them are defined more than once. The *last* definition of each is
+the final one, and ``helpers/fast.py`` must hold the same source, character for character. Speed is never
+asserted here: ``make bench`` measures it.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+
+import nbformat
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import helpers.fast
+from helpers.data import load_mnist
+from helpers.fast import accuracy_on, fast_cnn, to_images, train_fast
+from helpers.seed import set_seed
+from tests.nbtools import NOTEBOOKS
+
+NOTEBOOK = NOTEBOOKS / "14_fast_cpu.ipynb"
+NAMES = ("to_images", "conv_block", "fast_cnn", "train_fast", "accuracy_on")
+CL = torch.channels_last
+
+
+def notebook_definitions() -> dict[str, str]:
+    """Return the source of the last definition of each function in NAMES in notebook 14's code cells."""
+    found: dict[str, str] = {}
+    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # IPython syntax (magics); such a cell cannot hold a promoted function
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name in NAMES:
+                found[node.name] = ast.get_source_segment(cell.source, node)  # a later definition wins
+    missing = set(NAMES) - set(found)
+    assert not missing, f"{NOTEBOOK.name} has no inline definition of {sorted(missing)}"
+    return found
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_definition_is_a_verbatim_copy_of_the_helper(name):
+    source = notebook_definitions()[name]
+    assert source + "\n" == inspect.getsource(getattr(helpers.fast, name)), (
+        f"the last {name} in {NOTEBOOK.name} and the one in helpers/fast.py differ: "
+        "copy one to the other and rerun `make outputs`"
+    )
+
+
+def test_notebook_functions_train_exactly_like_the_helpers():
+    """The notebook's definitions, run in a namespace holding only helpers/fast.py's imports, give the same losses."""
+    namespace = {"torch": torch, "F": F, "nn": nn}
+    for name, source in notebook_definitions().items():
+        exec(compile(source, f"{NOTEBOOK.name}:{name}", "exec"), namespace)
+    x, y = mnist_images(256)
+    runs = []
+    for fns in (namespace, vars(helpers.fast)):
+        set_seed(0)
+        runs.append(fns["train_fast"](fns["fast_cnn"](), x, y, bs=64, bf16=False))
+    assert runs[0] == runs[1]
+
+
+def mnist_images(count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``count`` MNIST training images, normalised with the whole training set's statistics."""
+    (x_train, y_train), _, _ = load_mnist()
+    mean, std = x_train.mean().item(), x_train.std().item()
+    return to_images(x_train[:count], mean, std), y_train[:count]
+
+
+def test_fast_cnn_maps_images_to_ten_scores_and_keeps_its_weights_channels_last():
+    set_seed(0)
+    model = fast_cnn()
+    xb = torch.randn(5, 1, 28, 28).contiguous(memory_format=CL)
+    with torch.no_grad():
+        out = model(xb)
+    assert out.shape == (5, 10) and out.dtype == torch.float32
+    conv_weights = [p for p in model.parameters() if p.dim() == 4]
+    assert len(conv_weights) == 3
+    assert all(w.is_contiguous(memory_format=CL) for w in conv_weights)
+    assert not conv_weights[1].is_contiguous()  # 16 input channels: channels_last really differs from the default
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == 3
+
+
+def test_to_images_normalises_reshapes_and_uses_channels_last():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(64, 784, generator=g)
+    mean, std = x.mean().item(), x.std().item()
+    images = to_images(x, mean, std)
+    assert images.shape == (64, 1, 28, 28) and images.is_contiguous(memory_format=CL)
+    torch.testing.assert_close(images, ((x - mean) / std).view(-1, 1, 28, 28))
+    assert abs(images.mean().item()) < 1e-5 and abs(images.std().item() - 1) < 1e-5
+    torch.testing.assert_close(images[3, 0, 2, 5], (x[3, 2 * 28 + 5] - mean) / std)  # row-major pixel order kept
+
+
+def test_train_fast_returns_one_loss_per_step_and_learns_a_small_problem():
+    x, y = mnist_images(512)
+    set_seed(0)
+    model = fast_cnn()
+    losses = train_fast(model, x, y, epochs=3, bs=32, bf16=False)
+    assert len(losses) == 3 * 16 and all(isinstance(loss, float) for loss in losses)
+    first_epoch, last_epoch = sum(losses[:16]) / 16, sum(losses[-16:]) / 16
+    assert last_epoch < 0.25 * first_epoch, (first_epoch, last_epoch)  # measured: about 1.35 -> 0.09
+    assert model.training  # train_fast leaves the model in training mode; accuracy_on switches to eval
+    assert accuracy_on(model, x, y, bf16=False) > 0.9  # it fits its training images (measured: 0.97)
+
+
+def test_train_fast_counts_a_partial_last_batch_and_is_reproducible():
+    x, y = mnist_images(300)
+    runs = []
+    for _ in range(2):
+        set_seed(0)
+        runs.append(train_fast(fast_cnn(), x, y, epochs=2, bs=128, bf16=False))
+    assert len(runs[0]) == 2 * 3  # 128 + 128 + 44 images per epoch
+    assert runs[0] == runs[1]
+
+
+def test_train_fast_with_bf16_autocast_keeps_float32_weights():
+    x, y = mnist_images(256)
+    set_seed(0)
+    model = fast_cnn()
+    losses = train_fast(model, x, y, bs=128, bf16=True)
+    assert len(losses) == 2 and all(torch.isfinite(torch.tensor(losses)))
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+class Oracle(nn.Module):
+    """A hand-made 'model' whose score for class k is pixel k of the first row: its answers are set by the input."""
+
+    def forward(self, xb: torch.Tensor) -> torch.Tensor:
+        return xb[:, 0, 0, :10]
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_accuracy_on_counts_correct_answers_over_partial_batches_in_eval_mode(bf16):
+    answers = torch.arange(25) % 10
+    x = torch.zeros(25, 1, 28, 28)
+    x[torch.arange(25), 0, 0, answers] = 1.0  # the model answers `answers`
+    y = answers.clone()
+    y[[0, 6, 12, 18, 24]] = (y[[0, 6, 12, 18, 24]] + 1) % 10  # five wrong
+    model = Oracle().train()
+    assert accuracy_on(model, x, y, bs=10, bf16=bf16) == 20 / 25  # batches of 10, 10 and 5
+    assert not model.training
+    assert accuracy_on(model, x, answers, bs=7, bf16=bf16) == 1.0
