@@ -33,6 +33,8 @@ SHOTS = ROOT / "build" / "screenshots"
 LAB_SETTINGS = {
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": '{"autosave": false}',
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": '{"fetchNews": "false", "checkForUpdates": false}',
+    # render every cell, not only those in view, so that the figures further down exist in the page
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": '{"windowingMode": "none"}',
 }
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
