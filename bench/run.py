@@ -224,7 +224,7 @@ def main(argv: list[str]) -> int:
     if "suite" in sections:
         with tempfile.TemporaryDirectory() as tmp:
             lines += bench_suite(Path(tmp))
-    out = HERE / ("results.md" if sections == ["fit", "fast", "scaling", "suite"] else "results-partial.md")
+    out = HERE / "results.md"
     out.write_text("\n".join(lines))
     print("\n".join(lines))
     return 0
