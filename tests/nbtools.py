@@ -77,6 +77,22 @@ def relative_traceback(out: nbformat.NotebookNode) -> None:
     out.traceback = [line.replace(f"{ROOT}/", "") for line in out.traceback]
 
 
+def function_sources(path: Path) -> dict[str, list[str]]:
+    """Return the source of every top-level function defined in the notebook's code cells, by name, in order."""
+    import ast
+
+    found: dict[str, list[str]] = {}
+    for cell in code_cells(nbformat.read(path, as_version=4)):
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # IPython-only syntax (magics): such a cell holds no promoted function
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef):
+                found.setdefault(node.name, []).append(ast.get_source_segment(cell.source, node))
+    return found
+
+
 def unsafe_torch_loads(source: str) -> list[str]:
     """Return each ``torch.load(...)`` call in ``source`` that does not pass ``weights_only=True``."""
     import ast

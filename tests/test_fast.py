@@ -8,7 +8,6 @@ asserted here: ``make bench`` measures it.
 
 from __future__ import annotations
 
-import ast
 import inspect
 
 import nbformat
@@ -21,7 +20,7 @@ import helpers.fast
 from helpers.data import load_mnist
 from helpers.fast import accuracy_on, fast_cnn, to_images, train_fast
 from helpers.seed import set_seed
-from tests.nbtools import NOTEBOOKS
+from tests.nbtools import NOTEBOOKS, function_sources
 
 NOTEBOOK = NOTEBOOKS / "14_fast_cpu.ipynb"
 NAMES = ("to_images", "conv_block", "fast_cnn", "train_fast", "accuracy_on")
@@ -30,17 +29,7 @@ CL = torch.channels_last
 
 def notebook_definitions() -> dict[str, str]:
     """Return the source of the last definition of each function in NAMES in notebook 14's code cells."""
-    found: dict[str, str] = {}
-    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
-        if cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:  # IPython syntax (magics); such a cell cannot hold a promoted function
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name in NAMES:
-                found[node.name] = ast.get_source_segment(cell.source, node)  # a later definition wins
+    found = {name: sources[-1] for name, sources in function_sources(NOTEBOOK).items() if name in NAMES}
     missing = set(NAMES) - set(found)
     assert not missing, f"{NOTEBOOK.name} has no inline definition of {sorted(missing)}"
     return found

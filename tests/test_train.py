@@ -6,7 +6,6 @@ inline; ``helpers/train.py`` must hold the same source, character for character,
 
 from __future__ import annotations
 
-import ast
 import inspect
 
 import nbformat
@@ -18,7 +17,7 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, S
 
 import helpers.train
 from helpers.seed import set_seed
-from tests.nbtools import NOTEBOOKS
+from tests.nbtools import NOTEBOOKS, function_sources
 
 NOTEBOOK = NOTEBOOKS / "08_dataloader.ipynb"
 NAMES = ("accuracy", "loss_batch", "batches", "get_data", "evaluate", "fit")
@@ -26,21 +25,12 @@ NAMES = ("accuracy", "loss_batch", "batches", "get_data", "evaluate", "fit")
 
 def notebook_definitions() -> dict[str, str]:
     """Return the source of each function in NAMES as written in a code cell of notebook 08."""
-    found: dict[str, str] = {}
-    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
-        if cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:  # IPython syntax (magics); such a cell cannot hold a promoted function
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name in NAMES:
-                assert node.name not in found, f"{NOTEBOOK.name} defines {node.name} twice"
-                found[node.name] = ast.get_source_segment(cell.source, node)
+    found = {name: sources for name, sources in function_sources(NOTEBOOK).items() if name in NAMES}
     missing = set(NAMES) - set(found)
     assert not missing, f"{NOTEBOOK.name} has no inline definition of {sorted(missing)}"
-    return found
+    twice = [name for name, sources in found.items() if len(sources) > 1]
+    assert not twice, f"{NOTEBOOK.name} defines {twice} more than once"
+    return {name: sources[0] for name, sources in found.items()}
 
 
 @pytest.fixture(scope="module")
