@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 
-import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
