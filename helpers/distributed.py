@@ -4,7 +4,7 @@ Worker functions live here, not in the notebook, because ``torch.multiprocessing
 worker with the *spawn* method: the child is a fresh Python that imports the function by its
 module name, and a function defined in a notebook cell has no importable name.
 
-- ``free_port``, ``launch``: start ``world_size`` workers on 127.0.0.1, fail (not hang) on a timeout.
+- ``free_port``, ``launch``: start ``world_size`` workers on 127.0.0.1, fail (not hang) on a timeout, leave none behind.
 - ``allreduce_demo``: the smallest collective, one number per rank summed on every rank.
 - ``DDPConfig``, ``ddp_worker``, ``run_ddp``: train a small MLP with ``DistributedDataParallel``.
 - ``rank_indices``, ``single_process_reference``: the same training in one process, for comparison.
@@ -12,6 +12,7 @@ module name, and a function defined in a notebook cell has no importable name.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import socket
@@ -93,30 +94,61 @@ def launch(fn: Callable, world_size: int, *args, timeout: float = 120.0, workdir
 
     Workers' output goes to ``rank<r>.log`` files in ``workdir`` (a temporary directory by default). If the workers
     are not all done after ``timeout`` seconds, they are killed and ``TimeoutError`` is raised: a hung peer fails.
+    A failure of the machinery rather than of ``fn`` (see ``retryable``) is retried once, with a new port.
     """
+    try:
+        return launch_once(fn, world_size, *args, timeout=timeout, workdir=workdir)
+    except RuntimeError as e:
+        if not retryable(e):
+            raise
+        return launch_once(fn, world_size, *args, timeout=timeout, workdir=workdir)
+
+
+def retryable(error: BaseException) -> bool:
+    """True if another program took the port before rank 0 bound it, or a worker was killed by a signal."""
+    return "EADDRINUSE" in str(error) or getattr(error.__cause__, "signal_name", None) is not None
+
+
+def launch_once(fn: Callable, world_size: int, *args, timeout: float = 120.0, workdir: str | None = None) -> dict:
+    """``launch`` without the retry: one port, one set of ``world_size`` spawned workers."""
     with tempfile.TemporaryDirectory() as tmp:
         workdir = workdir or tmp
         result_path = Path(workdir) / "result.pt"  # where run_worker tells rank 0 to save
         ctx = mp.start_processes(run_worker, args=(fn, world_size, free_port(), args, workdir), nprocs=world_size,
                                  join=False, start_method="spawn")
-        deadline = time.monotonic() + timeout
         try:
-            while not ctx.join(timeout=max(0.0, deadline - time.monotonic())):
-                if time.monotonic() >= deadline:
-                    raise TimeoutError(f"{fn.__name__}: the {world_size} workers were not done after {timeout} s "
-                                       f"and were killed. Their last output:\n{worker_logs(workdir)}")
-        except (mp.ProcessRaisedException, mp.ProcessExitedException) as e:  # show what the workers printed
-            raise RuntimeError(f"{fn.__name__} failed: {e}\nThe workers' last output:\n{worker_logs(workdir)}") from e
+            join_within(ctx, timeout, fn.__name__, workdir)
         finally:
-            for p in ctx.processes:
-                if p.is_alive():
-                    p.kill()
-                p.join()
-            for f in ctx.error_files:  # torch leaves a failed worker's traceback file in the temp directory
-                Path(f).unlink(missing_ok=True)
+            stop(ctx)
         if not result_path.exists():
             raise FileNotFoundError(f"{fn.__name__}: rank 0 saved nothing; it must torch.save a dict to result_path")
         return torch.load(result_path, weights_only=True)
+
+
+def join_within(ctx: mp.ProcessContext, timeout: float, name: str, workdir: str) -> None:
+    """Wait until every worker is done; raise ``TimeoutError`` after ``timeout`` s, or, if one failed, its error."""
+    spawn_log = logging.getLogger("torch.multiprocessing.spawn")
+    level, deadline = spawn_log.level, time.monotonic() + timeout
+    spawn_log.setLevel(logging.ERROR)  # its "Terminating process ..." warnings would land in the notebook cell
+    try:
+        while not ctx.join(timeout=max(0.0, deadline - time.monotonic())):
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{name}: the workers were not done after {timeout} s and were killed. "
+                                   f"Their last output:\n{worker_logs(workdir)}")
+    except (mp.ProcessRaisedException, mp.ProcessExitedException) as e:  # show what the workers printed, too
+        raise RuntimeError(f"{name} failed: {e}\nThe workers' last output:\n{worker_logs(workdir)}") from e
+    finally:
+        spawn_log.setLevel(level)
+
+
+def stop(ctx: mp.ProcessContext) -> None:
+    """Kill the workers still alive, reap every worker, and delete the traceback files torch leaves behind."""
+    for p in ctx.processes:
+        if p.is_alive():
+            p.kill()
+        p.join()
+    for f in ctx.error_files:  # torch writes a failed worker's traceback there and never deletes it
+        Path(f).unlink(missing_ok=True)
 
 
 def allreduce_demo(rank: int, world_size: int, port: int, result_path: str) -> None:

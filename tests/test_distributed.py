@@ -14,11 +14,13 @@ from pathlib import Path
 import psutil
 import pytest
 import torch
+import torch.multiprocessing as mp
 from torch.utils.data import TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
-from helpers.distributed import (DDPConfig, allreduce_demo, free_port, launch, make_model, rank_indices, run_ddp,
-                                 single_process_reference)
+from helpers import distributed
+from helpers.distributed import (DDPConfig, allreduce_demo, free_port, launch, make_model, rank_indices, retryable,
+                                 run_ddp, single_process_reference)
 
 
 def sleepy_worker(rank: int, world_size: int, port: int, result_path: str) -> None:
@@ -37,9 +39,20 @@ def chatty_worker(rank: int, world_size: int, port: int, result_path: str) -> No
 
 
 def failing_worker(rank: int, world_size: int, port: int, result_path: str) -> None:
-    """A worker that raises on rank 1."""
+    """A worker that raises on rank 1, and counts its attempts in ``attempts.txt``."""
     if rank == 1:
+        with open(Path(result_path).with_name("attempts.txt"), "a") as f:
+            f.write("attempt\n")
         raise ValueError("rank 1 failed on purpose")
+
+
+def crash_once_worker(rank: int, world_size: int, port: int, result_path: str) -> None:
+    """Rank 1 dies of SIGABRT the first time (as a C++ abort would); then an all-reduce that works."""
+    marker = Path(result_path).with_name("crashed-once")
+    if rank == 1 and not marker.exists():
+        marker.touch()
+        os.abort()
+    allreduce_demo(rank, world_size, port, result_path)
 
 
 def worker_processes() -> list[psutil.Process]:
@@ -91,6 +104,16 @@ def test_allreduce_demo_sums_on_every_rank():
     assert worker_processes() == [] and multiprocessing.active_children() == []
 
 
+def test_a_port_taken_by_another_program_is_retried_once(monkeypatch):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ports = iter([taken.getsockname()[1]])  # the first port launch tries is already in use
+        monkeypatch.setattr(distributed, "free_port", lambda: next(ports, None) or free_port())
+        assert launch(allreduce_demo, 2, timeout=60)["held"].tolist() == [3.0, 3.0]
+    assert worker_processes() == [] and multiprocessing.active_children() == []
+
+
 def test_ddp_matches_single_process_reference_and_leaves_no_process(tmp_path):
     config = tiny_config()
     ddp = run_ddp(config, world_size=2, timeout=120)
@@ -113,19 +136,39 @@ def test_worker_output_goes_to_rank_logs_not_to_the_caller(tmp_path, capfd):
 
 def test_a_hung_worker_times_out_and_is_killed(tmp_path):
     start = time.monotonic()
-    with pytest.raises(TimeoutError, match="sleepy_worker: the 2 workers were not done after 5 s"):
+    with pytest.raises(TimeoutError, match="sleepy_worker: the workers were not done after 5 s"):
         launch(sleepy_worker, 2, timeout=5, workdir=str(tmp_path))
     assert time.monotonic() - start < 30
     assert worker_processes() == [] and multiprocessing.active_children() == []
 
 
-def test_a_failing_worker_raises_and_leaves_no_process_and_no_file():
+def test_a_failing_worker_raises_once_and_leaves_no_process_and_no_file(tmp_path):
     error_files = lambda: set(Path(tempfile.gettempdir()).glob("pytorch-errorfile-*"))  # noqa: E731
     before = error_files()
-    with pytest.raises(Exception, match="rank 1 failed on purpose"):
-        launch(failing_worker, 2, timeout=60)
+    with pytest.raises(RuntimeError, match="failing_worker failed(.|\n)*rank 1 failed on purpose"):
+        launch(failing_worker, 2, timeout=60, workdir=str(tmp_path))
+    assert (tmp_path / "attempts.txt").read_text() == "attempt\n"  # a bug in the worker is not retried
     assert worker_processes() == [] and multiprocessing.active_children() == []
     assert error_files() <= before
+
+
+def test_a_worker_killed_by_a_signal_is_retried_once(tmp_path, capfd):
+    assert launch(crash_once_worker, 2, timeout=60, workdir=str(tmp_path))["held"].tolist() == [3.0, 3.0]
+    assert (tmp_path / "crashed-once").exists()
+    assert "Terminating process" not in capfd.readouterr().err  # torch's warning would land in a notebook cell
+    assert worker_processes() == [] and multiprocessing.active_children() == []
+
+
+def test_retryable_tells_the_machinery_from_the_worker():
+    def failure(cause: Exception) -> RuntimeError:
+        error = RuntimeError(f"fn failed: {cause}")
+        error.__cause__ = cause
+        return error
+
+    exited = mp.ProcessExitedException("process 1 terminated with signal SIGABRT", 1, 123, -6, "SIGABRT")
+    raised = mp.ProcessRaisedException("ValueError: bad", 1, 123)
+    assert retryable(failure(exited)) and not retryable(failure(raised))
+    assert retryable(failure(mp.ProcessRaisedException("code: -98, name: EADDRINUSE", 0, 123)))
 
 
 def test_importing_the_module_prints_nothing_and_changes_nothing():
