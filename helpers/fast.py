@@ -1,11 +1,14 @@
 """The fast CPU recipe built step by step in notebook 14 (``14_fast_cpu``), promoted verbatim.
 
 Normalised input, a small BatchNorm CNN, AdamW with a one-cycle learning rate, batches taken by
-indexing in-memory tensors, channels_last memory format and bfloat16 autocast. ``bench/fast.py``
-times it; ``tests/test_fast.py`` checks the notebook's definitions equal these.
+indexing in-memory tensors, channels_last memory format, and bfloat16 autocast where the CPU has bf16
+instructions (``bf16_is_fast``). ``bench/fast.py`` times it; ``tests/test_fast.py`` checks the notebook's
+definitions equal these.
 """
 
 from __future__ import annotations
+
+import os
 
 import torch
 import torch.nn.functional as F
@@ -34,9 +37,20 @@ def fast_cnn() -> nn.Sequential:
     return model.to(memory_format=torch.channels_last)
 
 
+def bf16_is_fast() -> bool:
+    """True if this CPU has bf16 instructions (AVX512-BF16 or AMX) and oneDNN may use them (ONEDNN_MAX_CPU_ISA)."""
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "ALL").upper()
+    allowed = isa in ("ALL", "DEFAULT") or any(part in isa for part in ("BF16", "FP16", "AMX", "AVX10"))
+    return allowed and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
 def train_fast(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int = 1, bs: int = 128,
-               lr: float = 0.02, weight_decay: float = 5e-4, bf16: bool = True) -> list[float]:
-    """Train with AdamW and a one-cycle schedule on in-memory batches; return the loss of every step."""
+               lr: float = 0.02, weight_decay: float = 5e-4, bf16: bool | None = None) -> list[float]:
+    """Train with AdamW and a one-cycle schedule on in-memory batches; return the loss of every step.
+
+    ``bf16=None`` uses bf16 autocast if ``bf16_is_fast()``; True or False forces it on or off.
+    """
+    bf16 = bf16_is_fast() if bf16 is None else bf16
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps_per_epoch = (len(x) + bs - 1) // bs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch)
@@ -54,8 +68,9 @@ def train_fast(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int =
     return losses
 
 
-def accuracy_on(model: nn.Module, x: torch.Tensor, y: torch.Tensor, bs: int = 1000, bf16: bool = True) -> float:
-    """Fraction of (x, y) the model classifies correctly, in eval mode, under inference_mode."""
+def accuracy_on(model: nn.Module, x: torch.Tensor, y: torch.Tensor, bs: int = 1000, bf16: bool | None = None) -> float:
+    """Fraction of (x, y) the model classifies correctly, in eval mode, under inference_mode (bf16 as in train_fast)."""
+    bf16 = bf16_is_fast() if bf16 is None else bf16
     model.eval()
     correct = 0
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):

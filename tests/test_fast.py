@@ -1,7 +1,7 @@
 """helpers.fast: verbatim promotion from notebook 14, the same behaviour, and unit tests on tiny data.
 
-Notebook 14 (``14_fast_cpu``) builds ``to_images``, ``conv_block``, ``fast_cnn``, ``train_fast`` and
-``accuracy_on`` step by step, so some of them are defined more than once. The *last* definition of each is
+Notebook 14 (``14_fast_cpu``) builds ``to_images``, ``conv_block``, ``fast_cnn``, ``train_fast``,
+``accuracy_on`` and ``bf16_is_fast`` step by step, so some of them are defined more than once. The *last* definition of each is
 the final one, and ``helpers/fast.py`` must hold the same source, character for character. Speed is never
 asserted here: ``make bench`` measures it.
 """
@@ -9,6 +9,7 @@ asserted here: ``make bench`` measures it.
 from __future__ import annotations
 
 import inspect
+import os
 
 import pytest
 import torch
@@ -22,7 +23,7 @@ from helpers.seed import set_seed
 from tests.nbtools import NOTEBOOKS, function_sources
 
 NOTEBOOK = NOTEBOOKS / "14_fast_cpu.ipynb"
-NAMES = ("to_images", "conv_block", "fast_cnn", "train_fast", "accuracy_on")
+NAMES = ("to_images", "conv_block", "fast_cnn", "train_fast", "accuracy_on", "bf16_is_fast")
 CL = torch.channels_last
 
 
@@ -45,7 +46,7 @@ def test_notebook_definition_is_a_verbatim_copy_of_the_helper(name):
 
 def test_notebook_functions_train_exactly_like_the_helpers():
     """The notebook's definitions, run in a namespace holding only helpers/fast.py's imports, give the same losses."""
-    namespace = {"torch": torch, "F": F, "nn": nn}
+    namespace = {"os": os, "torch": torch, "F": F, "nn": nn}
     for name, source in notebook_definitions().items():
         exec(compile(source, f"{NOTEBOOK.name}:{name}", "exec"), namespace)
     x, y = mnist_images(256)
@@ -117,6 +118,36 @@ def test_train_fast_with_bf16_autocast_keeps_float32_weights():
     losses = train_fast(model, x, y, bs=128, bf16=True)
     assert len(losses) == 2 and all(torch.isfinite(torch.tensor(losses)))
     assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+def test_bf16_is_fast_needs_the_instructions_and_onednn_allowed_to_use_them(monkeypatch):
+    hardware = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    assert helpers.fast.bf16_is_fast() is hardware
+    for isa in ("AVX2", "avx512_core", "AVX512_CORE_VNNI", "SSE41"):  # oneDNN limited below bf16: never fast
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", isa)
+        assert helpers.fast.bf16_is_fast() is False, isa
+    for isa in ("AVX512_CORE_BF16", "avx512_core_amx", "AVX10_1_512_AMX", "DEFAULT"):  # allowed: up to the hardware
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", isa)
+        assert helpers.fast.bf16_is_fast() is hardware, isa
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert helpers.fast.bf16_is_fast() is False  # a CPU without bf16 instructions
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_train_fast_and_accuracy_on_default_to_bf16_only_where_it_is_fast(monkeypatch, fast):
+    x, y = mnist_images(256)
+    runs = {}
+    for bf16 in (None, fast):
+        monkeypatch.setattr(helpers.fast, "bf16_is_fast", lambda: fast)
+        set_seed(0)
+        model = fast_cnn()
+        runs[bf16] = (train_fast(model, x, y, bs=64, bf16=bf16), accuracy_on(model, x, y, bf16=bf16))
+    assert runs[None] == runs[fast]  # the default made the same choice as forcing bf16_is_fast()'s answer
+    set_seed(0)
+    other = train_fast(fast_cnn(), x, y, bs=64, bf16=not fast)
+    assert other != runs[fast][0]  # and the choice matters: bf16 and float32 give different losses
 
 
 class Oracle(nn.Module):
