@@ -90,7 +90,7 @@ def timed(fn):
     return time.perf_counter() - start, result
 
 
-def bench_fit(data, repeats: int = 3) -> list[str]:
+def bench_fit(data, repeats: int = 5) -> list[str]:
     """Section 1: helpers.train.fit + get_data against the classic loop, same seed, model, optimiser, data.
 
     A third variant hands fit a model converted to channels_last by the caller: the best time reached for fit
