@@ -3,14 +3,17 @@
 The four raw IDX files are shipped gzip-compressed in ``data/MNIST/raw/``. ``fetch_mnist``
 extracts them next to the archives (the layout ``torchvision.datasets.MNIST`` expects), checks
 every file by sha256, and only downloads when neither an extracted file nor a shipped archive
-is good. Nothing is ever unpickled.
+is good. Nothing is ever unpickled. ``load_mnist`` parses the verified files itself (``read_idx``,
+as notebook 07 teaches): importing torchvision just to read them would cost each kernel ~190 MB.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
+import struct
 import tempfile
 import warnings
 import zlib
@@ -173,13 +176,28 @@ def fetch_mnist(root: str | os.PathLike | None = None, mirrors: Sequence[str] | 
     return root
 
 
+def read_idx(path: str | os.PathLike) -> torch.Tensor:
+    """Return the uint8 tensor stored in an IDX file: a big-endian header (0, 0, type 0x08, ndim, sizes), then the values."""
+    path = Path(path)
+    buf = bytearray(path.stat().st_size)
+    with path.open("rb") as f:
+        f.readinto(buf)
+    ndim = buf[3] if len(buf) >= 4 else 0
+    header = 4 + 4 * ndim
+    if len(buf) < header or buf[:3] != b"\x00\x00\x08" or ndim == 0:
+        raise DataError(f"{path} is not an IDX file of unsigned bytes")
+    shape = struct.unpack(f">{ndim}I", bytes(buf[4:header]))
+    if len(buf) - header != math.prod(shape):
+        raise DataError(f"{path}: the header announces {shape} = {math.prod(shape)} values, the file has {len(buf) - header}")
+    return torch.frombuffer(buf, dtype=torch.uint8, offset=header).view(shape)  # shares buf's memory: no copy
+
+
 def load_mnist(root: str | os.PathLike | None = None) -> tuple[tuple[torch.Tensor, torch.Tensor], ...]:
     """Return ``((x_train, y_train), (x_valid, y_valid), (x_test, y_test))``: float32 (N, 784) in [0, 1], int64 labels."""
-    from torchvision.datasets import MNIST
-
-    root = fetch_mnist(root, progress=False)
-    train, test = MNIST(root, train=True, download=False), MNIST(root, train=False, download=False)
+    raw = fetch_mnist(root, progress=False) / "MNIST" / "raw"
+    images = {split: read_idx(raw / f"{split}-images-idx3-ubyte") for split in ("train", "t10k")}
+    labels = {split: read_idx(raw / f"{split}-labels-idx1-ubyte").long() for split in ("train", "t10k")}
     # divide in place: one float32 copy of the 60,000 images (188 MB) at a time, not two
-    x, y = train.data.reshape(-1, 784).float().div_(255), train.targets.long()
-    x_test, y_test = test.data.reshape(-1, 784).float().div_(255), test.targets.long()
+    x, y = images["train"].reshape(-1, 784).float().div_(255), labels["train"]
+    x_test, y_test = images["t10k"].reshape(-1, 784).float().div_(255), labels["t10k"]
     return (x[:50000], y[:50000]), (x[50000:], y[50000:]), (x_test, y_test)

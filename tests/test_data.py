@@ -236,3 +236,38 @@ def test_load_mnist_shapes_dtypes_and_class_counts():
     assert torch.bincount(torch.cat([y_train, y_valid])).tolist() == TRAIN_COUNTS
     assert torch.bincount(y_test).tolist() == TEST_COUNTS
     assert y_train[:5].tolist() == [5, 0, 4, 1, 9]  # the famous first digits of the training set
+
+
+def test_load_mnist_equals_torchvision_parsing_of_the_same_files():
+    from torchvision.datasets import MNIST
+
+    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = load_mnist()
+    train, test = MNIST(data.data_root(), train=True, download=False), MNIST(data.data_root(), train=False, download=False)
+    assert torch.equal(torch.cat([x_train, x_valid]), train.data.reshape(-1, 784).float() / 255)
+    assert torch.equal(torch.cat([y_train, y_valid]), train.targets)
+    assert torch.equal(x_test, test.data.reshape(-1, 784).float() / 255) and torch.equal(y_test, test.targets)
+
+
+def test_read_idx_parses_the_header_and_shares_the_buffer(tmp_path):
+    path = tmp_path / "images"
+    path.write_bytes(idx_images(3, seed=1))
+    images = data.read_idx(path)
+    assert images.shape == (3, 28, 28) and images.dtype == torch.uint8
+    g = torch.Generator().manual_seed(1)
+    assert torch.equal(images, torch.randint(0, 256, (3, 28, 28), generator=g, dtype=torch.uint8))
+    labels = tmp_path / "labels"
+    labels.write_bytes(struct.pack(">II", 2049, 4) + bytes([7, 0, 9, 3]))
+    assert data.read_idx(labels).tolist() == [7, 0, 9, 3]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "not an IDX file"),
+    (b"PK\x03\x04" + bytes(16), "not an IDX file"),  # a zip archive, say
+    (struct.pack(">II", 0x0D01, 2) + bytes(8), "not an IDX file"),  # IDX of floats, not unsigned bytes
+    (struct.pack(">IIII", 2051, 2, 28, 28) + bytes(100), r"announces \(2, 28, 28\) = 1568 values, the file has 100"),
+])
+def test_read_idx_rejects_other_files_with_a_clear_error(tmp_path, content, message):
+    path = tmp_path / "bad"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        data.read_idx(path)
