@@ -184,23 +184,26 @@ import nbformat
 from tests.nbtools import execute
 path = Path(sys.argv[1])
 nb = nbformat.read(path, as_version=4)  # a copy: add a last cell that prints the kernel's peak RSS so far
-nb.cells.append(nbformat.v4.new_code_cell("print(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')))"))
+nb.cells.append(nbformat.v4.new_code_cell(
+    "print(*(l.split()[1] for l in open('/proc/self/status') if l.split(':')[0] in ('VmHWM', 'RssAnon', 'RssFile')))"))
 nbformat.write(nb, path)
 start = time.perf_counter()
 nb = execute(path)
 seconds = time.perf_counter() - start
-hwm_kb = nb.cells[-1].outputs[0]["text"].split()[1]
-print(seconds, hwm_kb, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+hwm_kb, anon_kb, file_kb = nb.cells[-1].outputs[0]["text"].split()  # /proc/self/status lists them in this order
+print(seconds, hwm_kb, anon_kb, file_kb, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 
 def bench_suite(tmp: Path) -> list[str]:
     """Section 4: each notebook executed as `make test` does (one thread), with its kernel's peak RSS.
 
-    The peak is the kernel's VmHWM read by an extra last cell, so it covers every cell of the notebook.
-    ru_maxrss of the finished kernel is shown too: it is 100-250 MB higher, because a Python process that has
-    imported torch touches more pages while it shuts down (measured: `import torch, torchvision, matplotlib`
-    alone, 715 MB before exit, 843 MB after).
+    The peak is the kernel's VmHWM read by an extra last cell, so it covers every cell of the notebook. At that
+    point the kernel's RSS is split into anonymous memory (the notebook's tensors, Python objects, allocator
+    caches) and file pages (mostly torch's shared libraries: shared by all kernels, and 200 MB larger right after
+    `pip install` than later, as the page cache holds more of them). ru_maxrss of the finished kernel is also
+    shown: it counts interpreter exit, which touches more library pages (measured: `import torch, torchvision,
+    matplotlib` alone, 715 MB before exit, 843 MB after).
     """
     import shutil
 
@@ -212,15 +215,18 @@ def bench_suite(tmp: Path) -> list[str]:
         shutil.copy(path, copy)
         out = subprocess.run([sys.executable, "-c", SUITE_SNIPPET, str(copy)], cwd=ROOT, check=True,
                              capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-        seconds, hwm_kb, exit_kb = out.stdout.split()[-3:]
-        rows.append((path.stem, float(seconds), int(hwm_kb) / 1024, int(exit_kb) / 1024))
+        seconds, *kbs = out.stdout.split()[-5:]
+        rows.append((path.stem, float(seconds), *(int(kb) / 1024 for kb in kbs)))
         total += float(seconds)
     lines = ["## 4. The suite", "", "Each notebook executed with nbclient as `make test` runs it (OMP_NUM_THREADS=1), "
-             "one at a time. Peak RSS is the kernel's high-water mark after its last cell (VmHWM); the last column "
-             "also counts the kernel's exit, which touches more of torch's libraries. Goals: each notebook under "
-             "90 s and 1.5 GB.", "",
-             "| notebook | seconds | peak RSS (MB) | peak RSS including exit (MB) |", "|---|---|---|---|"]
-    lines += [f"| {name} | {s:.1f} | {rss:.0f} | {exit_rss:.0f} |" for name, s, rss, exit_rss in rows]
+             "one at a time. Peak RSS is the kernel's high-water mark after its last cell (VmHWM). Then its RSS splits "
+             "into anonymous memory (tensors, Python objects) and file pages (mostly torch's shared libraries, shared "
+             "between kernels). The last column also counts the kernel's exit. Goals: each notebook under 90 s and "
+             "1.5 GB.", "",
+             "| notebook | seconds | peak RSS (MB) | at the end: anonymous | at the end: file pages | "
+             "peak including exit |", "|---|---|---|---|---|---|"]
+    lines += [f"| {name} | {s:.1f} | {rss:.0f} | {anon:.0f} | {file:.0f} | {exit_rss:.0f} |"
+              for name, s, rss, anon, file, exit_rss in rows]
     worst_t, worst_m = max(r[1] for r in rows), max(r[2] for r in rows)
     lines += ["", f"Sum {total:.0f} s (the suite runs two at a time, on 2 cores); slowest {worst_t:.1f} s "
               f"({'under' if worst_t < 90 else 'OVER'} 90 s); largest peak RSS {worst_m:.0f} MB "
