@@ -3,8 +3,8 @@
 The four raw IDX files are shipped gzip-compressed in ``data/MNIST/raw/``. ``fetch_mnist``
 extracts them next to the archives (the layout ``torchvision.datasets.MNIST`` expects), checks
 every file by sha256, and only downloads when neither an extracted file nor a shipped archive
-is good. Nothing is ever unpickled. ``load_mnist`` parses the verified files itself (``read_idx``,
-as notebook 07 teaches): importing torchvision just to read them would cost each kernel ~190 MB.
+is good. Nothing is ever unpickled. ``load_mnist`` parses the verified files itself (``_read_idx``, the format
+notebook 07 parses with numpy): importing torchvision just to read them would cost each kernel ~190 MB.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def fetch_mnist(root: str | os.PathLike | None = None, mirrors: Sequence[str] | 
     return root
 
 
-def read_idx(path: str | os.PathLike) -> torch.Tensor:
+def _read_idx(path: str | os.PathLike) -> torch.Tensor:
     """Return the uint8 tensor stored in an IDX file: a big-endian header (0, 0, type 0x08, ndim, sizes), then the values."""
     path = Path(path)
     buf = bytearray(path.stat().st_size)
@@ -195,8 +195,8 @@ def read_idx(path: str | os.PathLike) -> torch.Tensor:
 def load_mnist(root: str | os.PathLike | None = None) -> tuple[tuple[torch.Tensor, torch.Tensor], ...]:
     """Return ``((x_train, y_train), (x_valid, y_valid), (x_test, y_test))``: float32 (N, 784) in [0, 1], int64 labels."""
     raw = fetch_mnist(root, progress=False) / "MNIST" / "raw"
-    images = {split: read_idx(raw / f"{split}-images-idx3-ubyte") for split in ("train", "t10k")}
-    labels = {split: read_idx(raw / f"{split}-labels-idx1-ubyte").long() for split in ("train", "t10k")}
+    images = {split: _read_idx(raw / f"{split}-images-idx3-ubyte") for split in ("train", "t10k")}
+    labels = {split: _read_idx(raw / f"{split}-labels-idx1-ubyte").long() for split in ("train", "t10k")}
     # divide in place: one float32 copy of the 60,000 images (188 MB) at a time, not two
     x, y = images["train"].reshape(-1, 784).float().div_(255), labels["train"]
     x_test, y_test = images["t10k"].reshape(-1, 784).float().div_(255), labels["t10k"]

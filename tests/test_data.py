@@ -248,16 +248,16 @@ def test_load_mnist_equals_torchvision_parsing_of_the_same_files():
     assert torch.equal(x_test, test.data.reshape(-1, 784).float() / 255) and torch.equal(y_test, test.targets)
 
 
-def test_read_idx_parses_the_header_and_shares_the_buffer(tmp_path):
+def test_read_idx_parses_images_and_labels(tmp_path):
     path = tmp_path / "images"
     path.write_bytes(idx_images(3, seed=1))
-    images = data.read_idx(path)
+    images = data._read_idx(path)
     assert images.shape == (3, 28, 28) and images.dtype == torch.uint8
     g = torch.Generator().manual_seed(1)
     assert torch.equal(images, torch.randint(0, 256, (3, 28, 28), generator=g, dtype=torch.uint8))
     labels = tmp_path / "labels"
     labels.write_bytes(struct.pack(">II", 2049, 4) + bytes([7, 0, 9, 3]))
-    assert data.read_idx(labels).tolist() == [7, 0, 9, 3]
+    assert data._read_idx(labels).tolist() == [7, 0, 9, 3]
 
 
 @pytest.mark.parametrize("content, message", [
@@ -270,4 +270,4 @@ def test_read_idx_rejects_other_files_with_a_clear_error(tmp_path, content, mess
     path = tmp_path / "bad"
     path.write_bytes(content)
     with pytest.raises(DataError, match=message):
-        data.read_idx(path)
+        data._read_idx(path)
