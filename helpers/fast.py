@@ -17,7 +17,7 @@ from torch import nn
 
 def to_images(x: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     """Normalise flat (N, 784) pixels and return them as (N, 1, 28, 28) images in channels_last layout."""
-    return ((x - mean) / std).view(-1, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+    return (x - mean).div_(std).view(-1, 1, 28, 28).contiguous(memory_format=torch.channels_last)
 
 
 def conv_block(c_in: int, c_out: int) -> nn.Sequential:
