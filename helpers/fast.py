@@ -68,7 +68,7 @@ def train_fast(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int =
     return losses
 
 
-def accuracy_on(model: nn.Module, x: torch.Tensor, y: torch.Tensor, bs: int = 1000, bf16: bool | None = None) -> float:
+def accuracy_on(model: nn.Module, x: torch.Tensor, y: torch.Tensor, bs: int = 250, bf16: bool | None = None) -> float:
     """Fraction of (x, y) the model classifies correctly, in eval mode, under inference_mode (bf16 as in train_fast)."""
     bf16 = bf16_is_fast() if bf16 is None else bf16
     model.eval()
