@@ -66,6 +66,13 @@ class Mnist_CNN(nn.Module):
         return F.avg_pool2d(xb, 4).view(-1, xb.size(1))
 
 
+def seeded(model_fn, memory_format=torch.contiguous_format):
+    """After seed 0, a fresh ``model_fn()`` in ``memory_format`` and the issue's SGD(lr=0.1, momentum=0.9) for it."""
+    set_seed(0)
+    model = model_fn().to(memory_format=memory_format)
+    return model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+
 def train_epoch(model, opt, train_dl) -> None:
     """One epoch of the nn_tutorial's loop: forward, cross-entropy, backward, step, zero_grad."""
     model.train()
@@ -108,23 +115,16 @@ def bench_fit(data, repeats: int = 5) -> list[str]:
     bare_name = "bare loop: permutation indexing, model in channels_last (a bound, not a fit)"
 
     def classic():
-        set_seed(0)
-        model = Mnist_CNN()
-        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        model, opt = seeded(Mnist_CNN)
         return classic_loop(model, opt, x_train, y_train, x_valid, y_valid, epochs, bs)
 
     def ours(memory_format=torch.contiguous_format):
-        set_seed(0)
-        model = Mnist_CNN().to(memory_format=memory_format)
-        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        model, opt = seeded(Mnist_CNN, memory_format)
         train_dl, valid_dl = get_data(TensorDataset(x_train, y_train), TensorDataset(x_valid, y_valid), bs)
         return fit(model, F.cross_entropy, opt, train_dl, valid_dl, epochs)[-1]["valid_acc"]
 
     def bare():  # no DataLoader, no per-step loss.item(), validation 1,000 at a time: what any loop could reach
-        set_seed(0)
-        model = Mnist_CNN().to(memory_format=torch.channels_last)
-        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-        return bare_loop(model, opt, data, epochs, bs)
+        return bare_loop(*seeded(Mnist_CNN, torch.channels_last), data, epochs, bs)
 
     variants = {"classic loop": classic, fit_name: ours, cl_name: lambda: ours(torch.channels_last), bare_name: bare}
     runs = {k: [] for k in variants}
@@ -195,9 +195,8 @@ def other_ways(data, epochs: int, bs: int, repeats: int = 3) -> list[str]:
         model, compile_seconds = model_for(kind)
         runs = []
         for _ in range(repeats):
-            set_seed(0)
-            model_state = Mnist_CNN().to(memory_format=torch.channels_last).state_dict()
-            getattr(model, "_orig_mod", model).load_state_dict(model_state)
+            seeded_model, _ = seeded(Mnist_CNN, torch.channels_last)  # the same start for every run and kind
+            getattr(model, "_orig_mod", model).load_state_dict(seeded_model.state_dict())
             opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
             runs.append(timed(lambda: bare_loop(model, opt, data, epochs, bs, bf16=kind == "bf16 autocast")))
         rows.append((kind, compile_seconds, statistics.median(s for s, _ in runs), runs[-1][1]))
@@ -219,9 +218,7 @@ def conv_share(data, bs: int, steps: int = 200) -> float:
     from torch.profiler import profile
 
     (x_train, y_train), _, _ = data
-    set_seed(0)
-    model = Mnist_CNN().to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model, opt = seeded(Mnist_CNN, torch.channels_last)
     batches = torch.randperm(len(x_train)).split(bs)[:steps]
     train_epoch(model, opt, ((x_train[i], y_train[i]) for i in batches[:20]))  # warm-up: oneDNN primitive caches
     with profile() as prof:
@@ -233,9 +230,7 @@ def conv_share(data, bs: int, steps: int = 200) -> float:
 
 def epoch_seconds(model_fn, x, y, bs: int = 64) -> float:
     """Seconds for one training epoch of ``model_fn()`` on (x, y) with helpers.train batching."""
-    set_seed(0)
-    model = model_fn()
-    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model, opt = seeded(model_fn)
     train_dl, _ = get_data(TensorDataset(x, y), TensorDataset(x[:bs], y[:bs]), bs)
     start = time.perf_counter()
     train_epoch(model, opt, train_dl)
