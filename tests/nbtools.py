@@ -111,13 +111,15 @@ def unsafe_torch_loads(source: str) -> list[str]:
 
 
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop run-specific metadata (timings, widget state, Python patch version); keep tags and kernelspec.
+    """Drop run-specific metadata (timings, widget state); keep tags, kernelspec and the kernel's language_info.
+
+    ``language_info.version`` stays: the kernel writes it when a notebook is opened, so a notebook stored
+    without it would be marked changed (and autosaved) by JupyterLab.
 
     Tracebacks of cells marked to raise get repository-relative paths (nbval compares only their
     exception name and message).
     """
     nb.metadata.pop("widgets", None)
-    nb.metadata.get("language_info", {}).pop("version", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("ExecuteTime", None)
