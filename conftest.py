@@ -1,8 +1,13 @@
-"""pytest set-up for the whole course: the notebook environment and the never-executed guard.
+"""pytest set-up for the whole course: the notebook environment, and two extra items per notebook.
 
-nbval skips the comparison for any cell whose ``execution_count`` is null, so a notebook saved
-without outputs passes silently. Every notebook therefore gets one extra test item,
-``<notebook>::executed-in-order``, that fails unless its code cells ran exactly once each, 1..N.
+- ``<notebook>::executed-in-order``: nbval skips the comparison for any cell whose ``execution_count`` is null, so
+  a notebook saved without outputs passes silently. This item fails unless its code cells ran exactly once each, 1..N.
+- ``<notebook>::student-copy-runs-twice``: a learner re-runs cells and works in the student copy. This item runs the
+  student copy (``make student``) top to bottom with every code cell executed twice in a row, the notebook's
+  hidden check cells in place, and then every solution cell twice; it fails on any error (cells tagged
+  ``raises-exception`` excepted).
+
+Both items live under the notebook's path, so ``--dist loadfile`` runs them on the same worker as its nbval items.
 """
 
 from __future__ import annotations
@@ -27,9 +32,26 @@ class ExecutedInOrder(pytest.Item):
         return self.path, None, f"{self.path.name}: executed in order"
 
 
+class StudentCopyRunsTwice(pytest.Item):
+    """Fails if a cell of the student copy, or a solution, raises when run, or when run a second time in a row."""
+
+    def runtest(self) -> None:
+        from tests.nbtools import run_twice
+        from tests.publish import is_solution, student_copy
+
+        nb = nbformat.read(self.path, as_version=4)
+        cells = student_copy(nb, keep_checks=True).cells + [c for c in nb.cells if is_solution(c)]
+        if failure := run_twice(cells, self.path.parent):
+            pytest.fail(f"{self.path.name}: {failure}", pytrace=False)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.path.name}: student copy and solutions, every cell run twice"
+
+
 class NotebookGuard(pytest.File):
     def collect(self):
         yield ExecutedInOrder.from_parent(self, name="executed-in-order")
+        yield StudentCopyRunsTwice.from_parent(self, name="student-copy-runs-twice")
 
 
 def pytest_collect_file(file_path, parent):

@@ -10,6 +10,7 @@ Run ``python -m tests.nbtools outputs [NOTEBOOK ...]`` to regenerate stored outp
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -130,6 +131,29 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 if out.output_type == "error":
                     relative_traceback(out)
     return nb
+
+
+def run_twice(cells: list, folder: Path, timeout: int = 600) -> str | None:
+    """Run the code ``cells`` in order in one fresh kernel, each twice in a row; return the first failure, if any.
+
+    Cells tagged ``raises-exception`` may raise (nbclient allows it); any other error is a failure.
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    apply_course_env()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.from_dict(c) for c in cells if c.cell_type == "code"])
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            for run in ("first", "second"):
+                try:
+                    client.execute_cell(cell, index)
+                except CellExecutionError as e:
+                    first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else "(empty)"
+                    error = re.sub(r"\x1b\[[0-9;]*m", "", str(e))  # the traceback without terminal colours
+                    return f"the cell starting {first_line!r} failed on its {run} run:\n{error}"
+    return None
 
 
 def execute(path: Path, timeout: int = 600) -> nbformat.NotebookNode:

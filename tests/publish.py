@@ -34,9 +34,24 @@ def is_solution(cell) -> bool:
     return cell.cell_type == "code" and "solution" in cell.metadata.get("tags", [])
 
 
-def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Return ``nb`` with outputs cleared and each solution cell replaced by an empty prompt cell."""
+def is_check(cell) -> bool:
+    """A hidden regression check: run by the tests with the notebook, never shown on the site, slides or student copy."""
+    return cell.cell_type == "code" and "check" in cell.metadata.get("tags", [])
+
+
+def without_checks(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Return a copy of ``nb`` without its ``check`` cells: what learners and instructors are shown."""
     nb = nbformat.from_dict(nb)
+    nb.cells = [cell for cell in nb.cells if not is_check(cell)]
+    return nb
+
+
+def student_copy(nb: nbformat.NotebookNode, keep_checks: bool = False) -> nbformat.NotebookNode:
+    """Return ``nb`` with outputs cleared, check cells dropped and each solution cell replaced by an empty prompt cell.
+
+    ``keep_checks=True`` keeps the check cells in place (the tests run them with the student copy).
+    """
+    nb = nbformat.from_dict(nb) if keep_checks else without_checks(nb)
     cells = []
     for cell in nb.cells:
         if is_solution(cell):
@@ -47,6 +62,13 @@ def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cells.append(cell)
     nb.cells = cells
     return nb
+
+
+def export(exporter, path: Path) -> str:
+    """Convert the notebook at ``path`` as the site and the slides show it: every cell but the hidden checks."""
+    resources = {"metadata": {"name": path.stem, "path": str(path.parent)}}
+    body, _ = exporter.from_notebook_node(without_checks(nbformat.read(path, as_version=4)), resources=resources)
+    return body
 
 
 def build_student(out: Path = BUILD / "student") -> list[Path]:
@@ -103,8 +125,7 @@ def build_slides(out: Path = BUILD / "slides") -> list[Path]:
                               exclude_output_prompt=True, **OFFLINE)
     written = []
     for path in notebook_paths():
-        body, _ = exporter.from_filename(str(path))
-        (dest := out / f"{path.stem}.slides.html").write_text(body)
+        (dest := out / f"{path.stem}.slides.html").write_text(export(exporter, path))
         written.append(dest)
     return written
 
@@ -124,8 +145,7 @@ def build_site(out: Path = BUILD / "site") -> list[Path]:
     exporter = HTMLExporter(template_name="course_lab", **OFFLINE)
     written = []
     for path in notebook_paths():
-        body, _ = exporter.from_filename(str(path))
-        (dest := out / f"{path.stem}.html").write_text(body)
+        (dest := out / f"{path.stem}.html").write_text(export(exporter, path))
         written.append(dest)
     rows = "\n".join(f'<tr><td>{n}</td><td><a href="{stem}.html">{html.escape(title)}</a></td>'
                      f"<td>{html.escape(learn)}</td><td>{html.escape(rt)}</td></tr>"

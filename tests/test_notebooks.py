@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from tests.nbtools import ROOT, code_cells, execute, execution_problems, notebook_paths, unsafe_torch_loads
+from tests.publish import is_check, without_checks
 
 NOTEBOOKS = notebook_paths()
 ABSOLUTE_PATH = re.compile(r"/(home|root|tmp|work|Users|usr|opt|var)/\w")
@@ -82,6 +85,39 @@ def test_test_markers_are_tags_not_comments(nb):
     """Learners read every visible line: nbval's instructions are cell tags, never `# NBVAL_...` comments."""
     for cell in code_cells(nb):
         assert not re.search(r"^\s*#\s*NBVAL_", cell.source, re.M), cell.source[:60]
+
+
+# Words that belong to the maintainers' side (README, tests), not to a lesson.
+HARNESS_WORDS = re.compile(r"\bnbval\b|NBVAL_|\bnot compared\b|\bstored outputs?\b|\bCI\b|course's checks|"
+                           r"\btest suite\b|\bthe suite\b", re.I)
+
+
+def comments(source: str) -> list[str]:
+    """The ``#`` comments of a code cell (IPython-only lines are skipped)."""
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline))
+    except (tokenize.TokenError, SyntaxError):
+        return [line for line in lines if line.lstrip().startswith("#")]
+    return [t.string for t in tokens if t.type == tokenize.COMMENT]
+
+
+def test_lessons_do_not_talk_about_the_test_harness(nb):
+    """Every visible cell is for the learner: nbval, CI and stored outputs are the README's business."""
+    for cell in without_checks(nb).cells:
+        text = cell.source if cell.cell_type == "markdown" else "\n".join(comments(cell.source))
+        found = HARNESS_WORDS.search(text)
+        assert not found, f"{found.group(0)!r} in: {cell.source[:80]}"
+
+
+def test_check_cells_are_hidden_silent_and_off_the_slides(nb):
+    """A check cell guards against regressions only: collapsed, printing nothing, never a solution, never a slide."""
+    for cell in nb.cells:
+        if is_check(cell):
+            assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, cell.source[:60]
+            assert cell.outputs == [], f"a check cell prints nothing: {cell.source[:60]}"
+            assert "solution" not in cell.metadata.get("tags", []), cell.source[:60]
+            assert cell.metadata["slideshow"]["slide_type"] == "skip", cell.source[:60]
 
 
 def test_metadata_kernelspec_and_no_run_state(nb):

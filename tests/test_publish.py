@@ -1,0 +1,35 @@
+"""What the site and the slides show: every cell of a notebook except its hidden check cells."""
+
+from __future__ import annotations
+
+import nbformat
+from nbconvert import HTMLExporter, SlidesExporter
+
+from tests.publish import OFFLINE, export, without_checks
+
+
+def notebook_with_a_check(path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 01 · Tiny", metadata={"slideshow": {"slide_type": "slide"}}),
+                nbformat.v4.new_code_cell("total = 1 + 2\ntotal", metadata={"slideshow": {"slide_type": "-"}}),
+                nbformat.v4.new_code_cell("# check: the sum is pinned\nassert total == 3 and 'SECRET_CHECK_LINE'",
+                                          metadata={"tags": ["check"], "jupyter": {"source_hidden": True},
+                                                    "slideshow": {"slide_type": "skip"}})]
+    nbformat.write(nb, path)
+
+
+def test_without_checks_drops_only_check_cells(tmp_path):
+    notebook_with_a_check(path := tmp_path / "01_tiny.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    shown = without_checks(nb)
+    assert [c.source for c in shown.cells] == [c.source for c in nb.cells[:2]]
+    assert len(nb.cells) == 3  # the original is left alone
+
+
+def test_site_page_and_slides_leave_out_check_cells(tmp_path):
+    notebook_with_a_check(path := tmp_path / "01_tiny.ipynb")
+    for exporter in (HTMLExporter(template_name="course_lab", **OFFLINE),
+                     SlidesExporter(template_name="course_reveal", reveal_url_prefix="assets/reveal.js", **OFFLINE)):
+        body = export(exporter, path)
+        assert "total" in body and "SECRET_CHECK_LINE" not in body and "check: the sum" not in body
+        assert "<title>01_tiny" in body  # the page is named after the notebook, as from_filename would
