@@ -37,10 +37,10 @@ class StudentCopyRunsTwice(pytest.Item):
 
     def runtest(self) -> None:
         from tests.nbtools import run_twice
-        from tests.publish import is_solution, student_copy
+        from tests.publish import exercise_answers, is_solution, student_copy
 
         nb = nbformat.read(self.path, as_version=4)
-        cells = student_copy(nb, keep_checks=True).cells + [c for c in nb.cells if is_solution(c)]
+        cells = student_copy(nb, keep_checks=True, answers=exercise_answers(self.path)).cells + [c for c in nb.cells if is_solution(c)]
         if failure := run_twice(cells, self.path.parent):
             pytest.fail(f"{self.path.name}: {failure}", pytrace=False)
 

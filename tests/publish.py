@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 
+from helpers.exercises import Exercise
 from tests.nbtools import ROOT, notebook_paths
 
 BUILD = ROOT / "build"
@@ -46,17 +47,66 @@ def without_checks(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def student_copy(nb: nbformat.NotebookNode, keep_checks: bool = False) -> nbformat.NotebookNode:
-    """Return ``nb`` with outputs cleared, check cells dropped and each solution cell replaced by an empty prompt cell.
+CHECK_CALL = re.compile(r"^ex(\d+)\.check\(\)$")
 
-    ``keep_checks=True`` keeps the check cells in place (the tests run them with the student copy).
+
+def starter(source: str, answers: tuple[str, ...]) -> str | None:
+    """Turn a checkable solution cell into the student's starter, or return None if it is not checkable.
+
+    A checkable solution ends with ``exN.check()``. The starter keeps the set-up lines before the first answer,
+    writes each answer (an assignment to, or a ``def`` of, a name in ``answers``) with ``____`` where the learner
+    writes, drops the rest of the worked solution, and ends with the same ``exN.check()``.
+    """
+    import ast
+
+    tree = ast.parse(source)
+    last = ast.get_source_segment(source, tree.body[-1]) if tree.body else ""
+    if not answers or not CHECK_CALL.match(last or ""):
+        return None
+    kept, seen = [], False
+    for node in tree.body[:-1]:
+        names = ([node.name] if isinstance(node, ast.FunctionDef)
+                 else [t.id for t in getattr(node, "targets", [getattr(node, "target", None)]) if isinstance(t, ast.Name)])
+        if answers_here := [n for n in names if n in answers]:
+            seen = True
+            if isinstance(node, ast.FunctionDef):
+                header = ast.get_source_segment(source, node).split("\n")[0]
+                kept.append(f"{header}\n    return ____  # your code here")
+            else:
+                kept.append(f"{answers_here[0]} = ____")
+        elif not seen:
+            kept.append(ast.get_source_segment(source, node))
+    number = CHECK_CALL.match(last).group(1)
+    return "\n".join([f"# Exercise {number}: replace each ____ with your answer, then run the cell", *kept, last])
+
+
+def exercise_answers(path: Path) -> dict[int, tuple[str, ...]]:
+    """The answer names of each checkable exercise of the notebook at ``path`` (from ``helpers.exercises.nbNN``)."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"helpers.exercises.nb{path.name[:2]}")
+    except ModuleNotFoundError:
+        return {}
+    return {ex.number: ex.answers for ex in vars(module).values() if isinstance(ex, Exercise)}
+
+
+def student_copy(nb: nbformat.NotebookNode, keep_checks: bool = False,
+                 answers: dict[int, tuple[str, ...]] | None = None) -> nbformat.NotebookNode:
+    """Return ``nb`` with outputs cleared, check cells dropped, and each solution replaced by the learner's starter.
+
+    A checkable solution (one that ends with ``exN.check()``, ``answers`` naming what exercise N asks for) becomes
+    a starter with ``____`` placeholders; any other solution becomes an empty prompt cell. ``keep_checks=True``
+    keeps the check cells in place (the tests run them with the student copy).
     """
     nb = nbformat.from_dict(nb) if keep_checks else without_checks(nb)
     cells = []
     for cell in nb.cells:
         if is_solution(cell):
-            cell = nbformat.v4.new_code_cell(SOLUTION_PROMPT, metadata={"tags": ["exercise"],
-                                             "slideshow": cell.metadata.get("slideshow", {"slide_type": "-"})})
+            number = re.search(r"ex(\d+)\.check\(\)\s*$", cell.source)
+            source = starter(cell.source, (answers or {}).get(int(number.group(1)), ())) if number else None
+            cell = nbformat.v4.new_code_cell(source or SOLUTION_PROMPT, metadata={
+                "tags": ["exercise"], "slideshow": cell.metadata.get("slideshow", {"slide_type": "-"})})
         elif cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         cells.append(cell)
@@ -76,7 +126,8 @@ def build_student(out: Path = BUILD / "student") -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for path in notebook_paths():
-        nbformat.write(student_copy(nbformat.read(path, as_version=4)), dest := out / path.name)
+        nb = student_copy(nbformat.read(path, as_version=4), answers=exercise_answers(path))
+        nbformat.write(nb, dest := out / path.name)
         written.append(dest)
     return written
 

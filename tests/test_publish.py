@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 from nbconvert import HTMLExporter, SlidesExporter
 
-from tests.publish import OFFLINE, export, without_checks
+from tests.publish import OFFLINE, export, starter, without_checks
 
 
 def notebook_with_a_check(path) -> None:
@@ -33,3 +33,29 @@ def test_site_page_and_slides_leave_out_check_cells(tmp_path):
         body = export(exporter, path)
         assert "total" in body and "SECRET_CHECK_LINE" not in body and "check: the sum" not in body
         assert "<title>01_tiny" in body  # the page is named after the notebook, as from_filename would
+
+
+SOLUTION = '''# Solution 1: permute the axes, then convert and scale
+imgs_np = np.zeros((4, 8, 8, 3), dtype=np.uint8)  # (B, H, W, C)
+imgs = torch.from_numpy(imgs_np).permute(0, 3, 1, 2).float() / 255
+assert imgs.shape == (4, 3, 8, 8)
+
+def to_batch(a):
+    """Convert (B, H, W, C) uint8 to (B, C, H, W) float."""
+    return torch.from_numpy(a).permute(0, 3, 1, 2).float() / 255
+print("done")
+ex1.check()'''
+
+
+def test_starter_keeps_set_up_blanks_answers_and_ends_with_the_check():
+    assert starter(SOLUTION, ("imgs", "to_batch")) == (
+        "# Exercise 1: replace each ____ with your answer, then run the cell\n"
+        "imgs_np = np.zeros((4, 8, 8, 3), dtype=np.uint8)\n"
+        "imgs = ____\n"
+        "def to_batch(a):\n    return ____  # your code here\n"
+        "ex1.check()")
+
+
+def test_a_solution_without_a_check_or_answers_gets_no_starter():
+    assert starter("x = 1\nprint(x)", ("x",)) is None
+    assert starter(SOLUTION, ()) is None
