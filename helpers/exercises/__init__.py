@@ -16,6 +16,7 @@ when they are not. It tests behaviour (several inputs, edge cases, tolerances), 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 from collections.abc import Callable
@@ -62,6 +63,18 @@ def attempted(value: object, name: str) -> object:
     return value
 
 
+def guarded(value: object, name: str) -> object:
+    """A function answer wrapped so that returning the placeholder counts as not attempted; other values as they are."""
+    if not inspect.isfunction(value):
+        return value
+
+    @functools.wraps(value)
+    def call(*args: object, **kwargs: object) -> object:
+        return attempted(value(*args, **kwargs), name)
+
+    return call
+
+
 def close(actual: float, expected: float, what: str, tol: float = 1e-6) -> None:
     """Raise ``Incorrect`` unless ``actual`` is within ``tol`` (relative and absolute) of ``expected``."""
     if not abs(actual - expected) <= tol * max(1.0, abs(expected)):
@@ -93,8 +106,7 @@ class Exercise:
                 return f"Not attempted: define {', '.join(f'`{n}`' for n in missing)} (then run ex{self.number}.check() again)"
             values = tuple(namespace[name] for name in self.answers)
         try:
-            for name, value in zip(self.answers, values):
-                attempted(value, name)
+            values = tuple(guarded(attempted(value, name), name) for name, value in zip(self.answers, values))
             self.checker(*values)
         except NotAttempted as e:
             return f"Not attempted: {e}"
