@@ -37,12 +37,21 @@ class StudentCopyRunsTwice(pytest.Item):
 
     def runtest(self) -> None:
         from tests.nbtools import run_twice
-        from tests.publish import exercise_answers, is_solution, student_copy
+        from tests.publish import checked_exercise, exercise_answers, is_solution, student_copy
 
         nb = nbformat.read(self.path, as_version=4)
-        cells = student_copy(nb, keep_checks=True, answers=exercise_answers(self.path)).cells + [c for c in nb.cells if is_solution(c)]
-        if failure := run_twice(cells, self.path.parent):
+        student = student_copy(nb, keep_checks=True, answers=exercise_answers(self.path)).cells
+        failure, ran = run_twice(student + [c for c in nb.cells if is_solution(c)], self.path.parent)
+        if failure:
             pytest.fail(f"{self.path.name}: {failure}", pytrace=False)
+        for cell in ran:  # an untouched starter must say so, and a worked solution must pass its check
+            if "exercise" in cell.metadata.get("tags", []) and checked_exercise(cell.source):
+                said = "".join(o.get("text", "") for o in cell.outputs).strip()
+                assert said.startswith("Not attempted:"), f"the starter {cell.source[:60]!r} printed {said!r}"
+        for cell in ran:
+            if "solution" in cell.metadata.get("tags", []) and checked_exercise(cell.source):
+                said = "".join(o.get("text", "") for o in cell.outputs).strip().splitlines()
+                assert said and said[-1].startswith("Correct"), f"the solution {cell.source[:60]!r} ended with {said!r}"
 
     def reportinfo(self):
         return self.path, None, f"{self.path.name}: student copy and solutions, every cell run twice"

@@ -133,16 +133,17 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def run_twice(cells: list, folder: Path, timeout: int = 600) -> str | None:
-    """Run the code ``cells`` in order in one fresh kernel, each twice in a row; return the first failure, if any.
+def run_twice(cells: list, folder: Path, timeout: int = 600) -> tuple[str | None, list]:
+    """Run the code ``cells`` in order in one fresh kernel, each twice in a row.
 
+    Return the first failure (None if there was none) and the code cells as run, with their second run's outputs.
     Cells tagged ``raises-exception`` may raise (nbclient allows it); any other error is a failure.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     apply_course_env()
-    nb = nbformat.v4.new_notebook(cells=[nbformat.from_dict(c) for c in cells if c.cell_type == "code"])
+    nb = nbformat.v4.new_notebook(cells=[c for c in cells if c.cell_type == "code"])
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
@@ -152,8 +153,8 @@ def run_twice(cells: list, folder: Path, timeout: int = 600) -> str | None:
                 except CellExecutionError as e:
                     first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else "(empty)"
                     error = re.sub(r"\x1b\[[0-9;]*m", "", str(e))  # the traceback without terminal colours
-                    return f"the cell starting {first_line!r} failed on its {run} run:\n{error}"
-    return None
+                    return f"the cell starting {first_line!r} failed on its {run} run:\n{error}", nb.cells
+    return None, nb.cells
 
 
 def execute(path: Path, timeout: int = 600) -> nbformat.NotebookNode:

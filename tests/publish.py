@@ -50,34 +50,35 @@ def without_checks(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 CHECK_CALL = re.compile(r"^ex(\d+)\.check\(\)$")
 
 
+def checked_exercise(source: str) -> int | None:
+    """The N of the ``exN.check()`` that ends a cell, or None if the cell does not end with one."""
+    lines = source.strip().splitlines()
+    match = CHECK_CALL.match(lines[-1].strip()) if lines else None
+    return int(match.group(1)) if match else None
+
+
 def starter(source: str, answers: tuple[str, ...]) -> str | None:
     """Turn a checkable solution cell into the student's starter, or return None if it is not checkable.
 
-    A checkable solution ends with ``exN.check()``. The starter keeps the set-up lines before the first answer,
-    writes each answer (an assignment to, or a ``def`` of, a name in ``answers``) with ``____`` where the learner
-    writes, drops the rest of the worked solution, and ends with the same ``exN.check()``.
+    A checkable solution ends with ``exN.check()``. The starter keeps only the answers' names and shapes, with
+    ``____`` where the learner writes: ``name = ____`` for an assigned answer, the ``def`` line (and docstring) with
+    ``return ____`` for a function; then the same ``exN.check()``. Nothing else of the worked solution is shown.
     """
     import ast
 
-    tree = ast.parse(source)
-    last = ast.get_source_segment(source, tree.body[-1]) if tree.body else ""
-    if not answers or not CHECK_CALL.match(last or ""):
+    number = checked_exercise(source)
+    if not answers or number is None:
         return None
-    kept, seen = [], False
-    for node in tree.body[:-1]:
-        names = ([node.name] if isinstance(node, ast.FunctionDef)
-                 else [t.id for t in getattr(node, "targets", [getattr(node, "target", None)]) if isinstance(t, ast.Name)])
-        if answers_here := [n for n in names if n in answers]:
-            seen = True
-            if isinstance(node, ast.FunctionDef):
-                header = ast.get_source_segment(source, node).split("\n")[0]
-                kept.append(f"{header}\n    return ____  # your code here")
-            else:
-                kept.append(f"{answers_here[0]} = ____")
-        elif not seen:
-            kept.append(ast.get_source_segment(source, node))
-    number = CHECK_CALL.match(last).group(1)
-    return "\n".join([f"# Exercise {number}: replace each ____ with your answer, then run the cell", *kept, last])
+    lines = [f"# Exercise {number}: write your code, put your answers in place of each ____, then run the cell"]
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name in answers:
+            header = ast.get_source_segment(source, node).split("\n")[: node.body[0].lineno - node.lineno]
+            doc = ast.get_docstring(node)
+            lines += [*header, *([f'    """{doc}"""'] if doc else []), "    return ____  # your code here"]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            lines += [f"{t.id} = ____" for t in targets if isinstance(t, ast.Name) and t.id in answers]
+    return "\n".join([*lines, f"ex{number}.check()"])
 
 
 def exercise_answers(path: Path) -> dict[int, tuple[str, ...]]:
@@ -103,8 +104,8 @@ def student_copy(nb: nbformat.NotebookNode, keep_checks: bool = False,
     cells = []
     for cell in nb.cells:
         if is_solution(cell):
-            number = re.search(r"ex(\d+)\.check\(\)\s*$", cell.source)
-            source = starter(cell.source, (answers or {}).get(int(number.group(1)), ())) if number else None
+            number = checked_exercise(cell.source)
+            source = starter(cell.source, (answers or {}).get(number, ())) if number else None
             cell = nbformat.v4.new_code_cell(source or SOLUTION_PROMPT, metadata={
                 "tags": ["exercise"], "slideshow": cell.metadata.get("slideshow", {"slide_type": "-"})})
         elif cell.cell_type == "code":

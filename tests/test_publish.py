@@ -47,12 +47,13 @@ print("done")
 ex1.check()'''
 
 
-def test_starter_keeps_set_up_blanks_answers_and_ends_with_the_check():
+def test_starter_keeps_only_the_answers_names_and_ends_with_the_check():
     assert starter(SOLUTION, ("imgs", "to_batch")) == (
-        "# Exercise 1: replace each ____ with your answer, then run the cell\n"
-        "imgs_np = np.zeros((4, 8, 8, 3), dtype=np.uint8)\n"
+        "# Exercise 1: write your code, put your answers in place of each ____, then run the cell\n"
         "imgs = ____\n"
-        "def to_batch(a):\n    return ____  # your code here\n"
+        "def to_batch(a):\n"
+        '    """Convert (B, H, W, C) uint8 to (B, C, H, W) float."""\n'
+        "    return ____  # your code here\n"
         "ex1.check()")
 
 
