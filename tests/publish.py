@@ -62,7 +62,8 @@ def starter(source: str, answers: tuple[str, ...]) -> str | None:
 
     A checkable solution ends with ``exN.check()``. The starter keeps only the answers' names and shapes, with
     ``____`` where the learner writes: ``name = ____`` for an assigned answer, the ``def`` line (and docstring) with
-    ``return ____`` for a function; then the same ``exN.check()``. Nothing else of the worked solution is shown.
+    ``return ____`` for a function, the class line and its methods' signatures for a class; then the same
+    ``exN.check()``. Nothing else of the worked solution is shown.
     """
     import ast
 
@@ -70,11 +71,23 @@ def starter(source: str, answers: tuple[str, ...]) -> str | None:
     if not answers or number is None:
         return None
     lines = [f"# Exercise {number}: write your code, put your answers in place of each ____, then run the cell"]
+    def blank(node: ast.FunctionDef | ast.ClassDef, indent: str = "") -> list[str]:
+        """The decorators and signature of a def (or class, with its methods blanked), then ``return ____``."""
+        def start(n: ast.stmt) -> int:
+            return min([n.lineno] + [d.lineno for d in getattr(n, "decorator_list", [])])
+
+        text = source.splitlines()[start(node) - 1: start(node.body[0]) - 1]
+        doc = ast.get_docstring(node)
+        inner = indent + "    "
+        text += [f'{inner}"""{doc}"""'] if doc else []
+        if isinstance(node, ast.ClassDef):
+            methods = [m for m in node.body if isinstance(m, ast.FunctionDef)]
+            return text + [line for m in methods for line in ["", *blank(m, inner)]][1:]
+        return text + [f"{inner}return ____  # your code here"]
+
     for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef) and node.name in answers:
-            header = ast.get_source_segment(source, node).split("\n")[: node.body[0].lineno - node.lineno]
-            doc = ast.get_docstring(node)
-            lines += [*header, *([f'    """{doc}"""'] if doc else []), "    return ____  # your code here"]
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in answers:
+            lines += blank(node)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             lines += [f"{t.id} = ____" for t in targets if isinstance(t, ast.Name) and t.id in answers]

@@ -60,3 +60,29 @@ def test_starter_keeps_only_the_answers_names_and_ends_with_the_check():
 def test_a_solution_without_a_check_or_answers_gets_no_starter():
     assert starter("x = 1\nprint(x)", ("x",)) is None
     assert starter(SOLUTION, ()) is None
+
+
+def test_a_class_answer_keeps_its_methods_signatures():
+    source = """class MyExp(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input):
+        result = input.exp()
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * ctx.saved_tensors[0]
+
+x = torch.randn(3)
+ex5.check()"""
+    assert starter(source, ("MyExp",)) == """# Exercise 5: write your code, put your answers in place of each ____, then run the cell
+class MyExp(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input):
+        return ____  # your code here
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return ____  # your code here
+ex5.check()"""
