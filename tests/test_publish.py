@@ -86,3 +86,16 @@ class MyExp(torch.autograd.Function):
     def backward(ctx, grad_output):
         return ____  # your code here
 ex5.check()"""
+
+
+def test_site_folds_each_solution_with_its_output_under_details(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    solution = nbformat.v4.new_code_cell("answer = 42\nanswer", metadata={"tags": ["solution"]}, execution_count=1,
+                                         outputs=[nbformat.v4.new_output("execute_result", {"text/plain": "42"},
+                                                                         execution_count=1)])
+    nb.cells = [nbformat.v4.new_markdown_cell("# 01 · Tiny"), nbformat.v4.new_code_cell("shown = 1"), solution]
+    nbformat.write(nb, path := tmp_path / "01_tiny.ipynb")
+    body = export(HTMLExporter(template_name="course_lab", **OFFLINE), path)
+    folded = body[body.index('<details class="solution">'):body.index("</details>")]
+    assert "answer" in folded and ">42<" in folded.replace("\n", "")  # the code and its output are inside
+    assert "shown" not in folded and body.count('<details class="solution">') == 1
