@@ -1,0 +1,74 @@
+"""Exercises of notebook 06 (``06_optim``): weight decay as a penalty, Adam by hand, a schedule, momentum's step."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from helpers.exercises import Exercise, Incorrect, ____  # noqa: F401  (____ is what student copies fill in)
+
+
+def small_problem(seed: int) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    torch_state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    model = nn.Linear(6, 3)
+    torch.random.set_rng_state(torch_state)
+    return model, torch.randn(16, 6, generator=g), torch.randint(0, 3, (16,), generator=g)
+
+
+def check_penalty_step(penalty_step) -> None:
+    for seed, (lr, wd) in enumerate([(0.5, 0.01), (0.1, 0.3), (1.0, 0.0)]):
+        model, xb, yb = small_problem(seed)
+        expected = copy.deepcopy(model)
+        opt = torch.optim.SGD(expected.parameters(), lr=lr, weight_decay=wd)
+        F.cross_entropy(expected(xb), yb).backward()
+        opt.step()
+        penalty_step(model, F.cross_entropy, xb, yb, lr, wd)
+        for (name, p), q in zip(model.named_parameters(), expected.parameters()):
+            if not torch.allclose(p, q, rtol=1e-5, atol=1e-7):
+                raise Incorrect(f"with lr={lr}, wd={wd} the {name} after your step differs from SGD(weight_decay=wd)'s "
+                                f"by up to {(p - q).abs().max().item():.3g}: the penalty is wd / 2 * sum of p ** 2")
+
+
+def check_adam_step(adam_step) -> None:
+    g = torch.Generator().manual_seed(0)
+    p0 = torch.randn(4, 3, generator=g)
+    ref = p0.clone().requires_grad_()
+    opt = torch.optim.Adam([ref], lr=1e-3)
+    p, m, v = p0.clone(), torch.zeros(4, 3), torch.zeros(4, 3)
+    for t in range(1, 4):
+        grad = torch.randn(4, 3, generator=g) * 10 ** -t
+        ref.grad = grad.clone()
+        opt.step()
+        out = adam_step(p, grad, m, v, t)
+        if not (isinstance(out, tuple) and len(out) == 3):
+            raise Incorrect("adam_step must return the new (p, m, v)")
+        p, m, v = out
+        if not torch.allclose(p, ref.detach(), rtol=1e-6, atol=1e-9):
+            raise Incorrect(f"after step {t} the parameters differ from optim.Adam's by up to "
+                            f"{(p - ref.detach()).abs().max().item():.3g}: check the bias corrections 1 - beta ** t")
+
+
+def check_used_lrs(used_lrs) -> None:
+    if len(used_lrs) != 3 or any(abs(a - b) > 1e-12 for a, b in zip(used_lrs, [0.5, 0.05, 0.005])):
+        raise Incorrect(f"used_lrs is {list(used_lrs)}, expected [0.5, 0.05, 0.005]: read "
+                        "opt.param_groups[0]['lr'] before each epoch and call scheduler.step() after it")
+
+
+ex1 = Exercise("06_optim", 1, ("penalty_step",), check_penalty_step,
+               ["The gradient of wd / 2 * p ** 2 is wd * p: what SGD's weight_decay adds to every gradient.",
+                "Inside penalty_step: loss = loss_fn(model(xb), yb) + wd / 2 * sum((p ** 2).sum() for p in "
+                "model.parameters()); backward; then p -= lr * p.grad under torch.no_grad()."])
+ex2 = Exercise("06_optim", 2, ("adam_step",), check_adam_step,
+               ["m and v are running averages; divide them by 1 - beta1 ** t and 1 - beta2 ** t before using them.",
+                "p = p - lr * m_hat / (v_hat.sqrt() + eps); return p, m, v."])
+ex3 = Exercise("06_optim", 3, ("used_lrs",), check_used_lrs,
+               ["StepLR(step_size=1, gamma=0.1) multiplies the rate by 0.1 at every scheduler.step().",
+                "Append opt.param_groups[0]['lr'] at the start of each epoch."])
+ex4 = Exercise("06_optim", 4, hints=[
+    "With momentum 0.9 the steps settle at 1 / (1 - 0.9) = 10 gradient steps.",
+    "Compare plain SGD at lr 0.2 with momentum at lr 0.02: similar effective step sizes."])
