@@ -1,0 +1,68 @@
+"""Exercises of notebook 10 (``10_gpu``): move anything, a CPU-mapped checkpoint, batches on the device, the cost
+of one operation."""
+
+from __future__ import annotations
+
+import torch
+
+from helpers.exercises import Exercise, Incorrect, ____  # noqa: F401  (____ is what student copies fill in)
+
+# A device every machine has that is not the CPU: tensors moved to "meta" keep their shape but hold no data.
+ELSEWHERE = torch.device("meta")
+
+
+def check_to_device(to_device) -> None:
+    batch = {"images": torch.zeros(2, 1, 4, 4), "labels": torch.tensor([1, 2]),
+             "extra": ("name.png", [torch.ones(3), 7, 0.5]), "nested": {"mask": torch.ones(2, dtype=torch.bool)}}
+    moved = to_device(batch, ELSEWHERE)
+    if not isinstance(moved, dict) or set(moved) != set(batch):
+        raise Incorrect("a dict must come back as a dict with the same keys")
+    tensors = [moved["images"], moved["labels"], moved["extra"][1][0], moved["nested"]["mask"]]
+    if not all(isinstance(t, torch.Tensor) and t.device == ELSEWHERE for t in tensors):
+        raise Incorrect("not every tensor was moved: recurse into dicts, lists and tuples")
+    if not isinstance(moved["extra"], tuple) or not isinstance(moved["extra"][1], list):
+        raise Incorrect("keep each container's type: a tuple stays a tuple, a list a list")
+    if moved["extra"][0] != "name.png" or moved["extra"][1][1:] != [7, 0.5]:
+        raise Incorrect("strings and numbers must come back unchanged")
+
+
+def check_state(state) -> None:
+    if not isinstance(state, dict) or not state:
+        raise Incorrect("state must be the dict torch.load returned")
+    if off := [k for k, v in state.items() if not (isinstance(v, torch.Tensor) and v.device.type == "cpu")]:
+        raise Incorrect(f"{off[0]} is not a tensor on the CPU: load with map_location='cpu'")
+
+
+def check_device_batches(device_batches) -> None:
+    x, y = torch.arange(50.0).view(10, 5), torch.arange(10)
+    plain = list(device_batches(x, y, 4, False))
+    if [len(b[1]) for b in plain] != [4, 4, 2] or not torch.equal(plain[0][0], x[:4]) or not torch.equal(plain[2][1], y[8:]):
+        raise Incorrect("without shuffling, 10 samples in batches of 4 must come as x[0:4], x[4:8], x[8:10] with "
+                        "their labels")
+    shuffled = list(device_batches(x, y, 4, True))
+    labels = torch.cat([b[1] for b in shuffled])
+    if sorted(labels.tolist()) != list(range(10)):
+        raise Incorrect("a shuffled pass must visit every sample exactly once")
+    if any(not torch.equal(xb, x[yb]) for xb, yb in shuffled):
+        raise Incorrect("a shuffled batch's images and labels must stay together (index both with the same indices)")
+
+
+def check_per_op(per_op_seconds) -> None:
+    seconds = per_op_seconds(torch.device("cpu"), 200)
+    if not isinstance(seconds, float) or not 0 < seconds < 1e-2:
+        raise Incorrect(f"per_op_seconds(cpu, 200) returned {seconds!r}: expected the seconds per addition, a float "
+                        "between 0 and 0.01 (time the loop, then divide by n)")
+
+
+ex1 = Exercise("10_gpu", 1, ("to_device",), check_to_device,
+               ["Tensors: obj.to(device). Dicts: a new dict of moved values. Lists and tuples: type(obj)(moved values).",
+                "Anything else comes back as it is: that ends the recursion."])
+ex2 = Exercise("10_gpu", 2, ("state",), check_state,
+               ["torch.save(model.state_dict(), path) inside a tempfile.TemporaryDirectory().",
+                "state = torch.load(path, map_location='cpu', weights_only=True)"])
+ex3 = Exercise("10_gpu", 3, ("device_batches",), check_device_batches,
+               ["Make the order once per pass: torch.randperm(len(x), device=x.device) or torch.arange.",
+                "Yield (x[idx[i:i + bs]], y[idx[i:i + bs]]) for i in range(0, len(x), bs)."])
+ex4 = Exercise("10_gpu", 4, ("per_op_seconds",), check_per_op,
+               ["Warm up once, synchronise, start the clock, run n additions, synchronise, stop the clock.",
+                "Return (time.perf_counter() - start) / n."])

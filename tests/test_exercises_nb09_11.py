@@ -1,0 +1,101 @@
+"""Notebooks 09, 10 and 11's exercise checks: right answers pass, realistic mistakes are named, ____ is not attempted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from helpers.data import load_mnist
+from helpers.exercises import ____, nb09, nb10, nb11
+
+
+def verdict(ex, *values) -> str:
+    return ex._verdict(values, {})
+
+
+def to_device(obj, device):
+    if torch.is_tensor(obj):
+        return obj.to(device)
+    if isinstance(obj, dict):
+        return {k: to_device(v, device) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)([to_device(v, device) for v in obj])
+    return obj
+
+
+def device_batches(x, y, bs, shuffle):
+    idx = torch.randperm(len(x)) if shuffle else torch.arange(len(x))
+    for i in range(0, len(x), bs):
+        yield x[idx[i:i + bs]], y[idx[i:i + bs]]
+
+
+HUBCONF = """from torch import nn
+dependencies = ["torch"]
+def _init(m):
+    pass
+def tiny_mlp(hidden: int = 32):
+    return nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+"""
+
+
+def resnet_buffers():
+    from torchvision.models import resnet18
+    return [name for name, _ in resnet18(weights=None).named_buffers()]
+
+
+def lenet_like():
+    wide = nn.ModuleDict({"fc1": nn.Linear(400, 200), "fc2": nn.Linear(200, 84)})
+    old = {"fc1.weight": torch.zeros(120, 400), "fc1.bias": torch.zeros(120), "fc2.weight": torch.zeros(84, 120),
+           "fc2.bias": torch.zeros(84)}
+    target = wide.state_dict()
+    return wide, old, target
+
+
+def test_right_answers_are_correct():
+    _, (x_valid, _), _ = load_mnist()
+    assert verdict(nb09.ex1, lambda n, k, s=1, p=0: (n - k + 2 * p) // s + 1) == "Correct"
+    assert verdict(nb09.ex2, dict(conv1=156, conv2=2416, fc1=48120, fc2=10164, fc3=850)) == "Correct"
+    assert verdict(nb09.ex3, x_valid.view(-1, 1, 28, 28).roll(3, -1)) == "Correct"
+    wide, old, target = lenet_like()
+    result = wide.load_state_dict({k: v for k, v in old.items() if v.shape == target[k].shape}, strict=False)
+    assert verdict(nb09.ex4, result) == "Correct"
+    assert verdict(nb10.ex1, to_device) == "Correct"
+    assert verdict(nb10.ex2, {"w": torch.zeros(2)}) == "Correct"
+    assert verdict(nb10.ex3, device_batches) == "Correct"
+    assert verdict(nb10.ex4, lambda device, n: 2e-6) == "Correct"
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    assert verdict(nb11.ex1, [name, list(map(int, keys)), pos, has_gauss, gauss]) == "Correct"
+    assert verdict(nb11.ex2, resnet_buffers()) == "Correct"
+    params = [nn.Parameter(torch.zeros(1)), nn.Parameter(torch.zeros(1))]
+    assert verdict(nb11.ex3, torch.optim.Adam([{"params": params[:1], "lr": 1e-4}, {"params": params[1:]}], lr=1e-3)) == "Correct"
+    assert verdict(nb11.ex4, HUBCONF) == "Correct"
+
+
+@pytest.mark.parametrize("ex", [*(getattr(nb09, f"ex{i}") for i in range(1, 5)), *(getattr(nb10, f"ex{i}") for i in range(1, 5)),
+                                *(getattr(nb11, f"ex{i}") for i in range(1, 5))])
+def test_placeholders_are_not_attempted(ex):
+    assert verdict(ex, ____).startswith("Not attempted")
+
+
+def test_realistic_mistakes_are_named():
+    _, (x_valid, _), _ = load_mnist()
+    assert verdict(nb09.ex1, lambda n, k, s=1, p=0: (n - k + p) // s + 1).startswith("Incorrect: conv_out(28, k=5, s=1, p=2) = 26, but the layer gives 28")
+    assert verdict(nb09.ex2, dict(conv1=150, conv2=2416, fc1=48120, fc2=10164, fc3=850)).startswith(
+        "Incorrect: counts['conv1'] is 150, expected 156")
+    assert verdict(nb09.ex3, x_valid.view(-1, 1, 28, 28).roll(3, 2)) == (
+        "Incorrect: the digits moved down, not right: roll along the width (dims=3)")
+    wide, old, target = lenet_like()
+    wide.load_state_dict({k: v for k, v in old.items() if k.startswith("fc2.b")}, strict=False)
+    assert verdict(nb10.ex1, lambda obj, device: {k: v.to(device) if torch.is_tensor(v) else v for k, v in obj.items()}) == (
+        "Incorrect: not every tensor was moved: recurse into dicts, lists and tuples")
+    assert verdict(nb10.ex3, lambda x, y, bs, shuffle: device_batches(x, y[torch.randperm(len(y))] if shuffle else y, bs, False)
+                   ).startswith("Incorrect: a shuffled batch's images and labels must stay together")
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    assert verdict(nb11.ex1, (name, keys, pos, has_gauss, gauss)).startswith("Incorrect: a weights-only load refuses it")
+    assert verdict(nb11.ex2, resnet_buffers()[:-3]).startswith("Incorrect: changed lists")
+    params = [nn.Parameter(torch.zeros(1))]
+    assert verdict(nb11.ex3, torch.optim.Adam(params, lr=1e-3)).startswith("Incorrect: opt has 1 parameter groups")
+    assert verdict(nb11.ex4, HUBCONF.replace("def _init", "def init")).startswith(
+        "Incorrect: the entry points are ['init', 'tiny_mlp']")
