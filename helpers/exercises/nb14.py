@@ -1,0 +1,56 @@
+"""Exercises of notebook 14 (``14_fast_cpu``): float32 master weights, BatchNorm and eval() (a thought exercise),
+one cycle for momentum, and the batch size under a one-epoch budget."""
+
+from __future__ import annotations
+
+import torch
+
+from helpers.exercises import Exercise, Incorrect, ____  # noqa: F401  (____ is what student copies fill in)
+
+
+def check_weights(w_bf16, w_fp32) -> None:
+    if not (isinstance(w_bf16, torch.Tensor) and w_bf16.dtype == torch.bfloat16):
+        raise Incorrect("w_bf16 must be the bf16 weight tensor (dtype torch.bfloat16)")
+    if w_bf16.item() != 1.0:
+        raise Incorrect(f"w_bf16 ended at {w_bf16.item():.4f}: add 0.001 to a bf16 tensor of 1.0, 1,000 times, in place")
+    if not (isinstance(w_fp32, torch.Tensor) and w_fp32.dtype == torch.float32 and abs(w_fp32.item() - 2.0) < 1e-3):
+        raise Incorrect("w_fp32 must be the float32 weight after the same 1,000 updates (about 2.0)")
+
+
+def check_beta1s(beta1s) -> None:
+    opt = torch.optim.AdamW([torch.zeros(1, requires_grad=True)], lr=0.02)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.02, total_steps=100)
+    expected = []
+    for _ in range(100):
+        expected.append(opt.param_groups[0]["betas"][0])
+        opt.step()
+        sched.step()
+    if len(beta1s) != 100:
+        raise Incorrect(f"beta1s has {len(beta1s)} values, expected one per step (100), recorded before each step")
+    step = max(range(100), key=lambda i: abs(beta1s[i] - expected[i]))
+    if abs(beta1s[step] - expected[step]) > 1e-9:
+        raise Incorrect(f"at step {step} beta1 is {beta1s[step]:.4f}, the schedule gives {expected[step]:.4f}: record "
+                        "opt.param_groups[0]['betas'][0] before opt.step() and sched.step()")
+
+
+def check_accs(accs) -> None:
+    if not isinstance(accs, dict) or set(accs) != {32, 512}:
+        raise Incorrect("accs must map each batch size, 32 and 512, to its validation accuracy")
+    if not accs[32] > accs[512]:
+        raise Incorrect(f"bs 32 gave {accs[32]:.3f} and bs 512 {accs[512]:.3f}: with one epoch of 5,000 images the "
+                        "smaller batch takes 16 times as many steps and should win; is each run one epoch from a "
+                        "fresh fast_cnn()?")
+
+
+ex1 = Exercise("14_fast_cpu", 1, ("w_bf16", "w_fp32"), check_weights,
+               ["torch.tensor(1.0, dtype=torch.bfloat16), then `w += 0.001` in a loop.",
+                "Near 1.0 the next bf16 number is 1.0078: an update smaller than half that gap rounds away."])
+ex2 = Exercise("14_fast_cpu", 2, hints=[
+    "In training mode BatchNorm normalises with the batch's own mean and variance.",
+    "In eval mode it uses the running statistics, so an image's scores do not depend on its batch."])
+ex3 = Exercise("14_fast_cpu", 3, ("beta1s",), check_beta1s,
+               ["Record opt.param_groups[0]['betas'][0] at the top of each of the 100 steps.",
+                "OneCycleLR moves beta1 opposite to the learning rate: 0.95 -> 0.85 at the peak -> 0.95."])
+ex4 = Exercise("14_fast_cpu", 4, ("accs",), check_accs,
+               ["For each bs: set_seed(0), a fresh fast_cnn(), train_fast(..., bs=bs), then the validation accuracy.",
+                "With one epoch the number of steps is ceil(5000 / bs): 157 against 10."])

@@ -1,0 +1,56 @@
+"""Notebooks 12 and 14's exercise checks: right answers pass, realistic mistakes are named, ____ is not attempted."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from helpers.exercises import ____, nb12, nb14
+
+
+def verdict(ex, *values) -> str:
+    return ex._verdict(values, {})
+
+
+def cosine(n=100, lr=0.5):
+    return [lr * (1 + torch.cos(torch.tensor(torch.pi * i / n, dtype=torch.float64)).item()) / 2 for i in range(n)]
+
+
+def betas():
+    opt = torch.optim.AdamW([torch.zeros(1, requires_grad=True)], lr=0.02)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.02, total_steps=100)
+    out = []
+    for _ in range(100):
+        out.append(opt.param_groups[0]["betas"][0])
+        opt.step()
+        sched.step()
+    return out
+
+
+def test_right_answers_are_correct():
+    assert verdict(nb12.ex1, lambda h: (h.sum_squares / h.num - (h.sum / h.num) ** 2) ** 0.5) == "Correct"
+    assert verdict(nb12.ex2, {0.01: 0.80, 0.1: 0.88, 0.5: 0.90}) == "Correct"
+    assert verdict(nb12.ex3, cosine()) == "Correct"
+    w16, w32 = torch.tensor(1.0, dtype=torch.bfloat16), torch.tensor(1.0)
+    for _ in range(1000):
+        w16 += 0.001
+        w32 += 0.001
+    assert verdict(nb14.ex1, w16, w32) == "Correct"
+    assert verdict(nb14.ex3, betas()) == "Correct"
+    assert verdict(nb14.ex4, {32: 0.95, 512: 0.80}) == "Correct"
+    assert "thought exercise" in verdict(nb12.ex4) and "thought exercise" in verdict(nb14.ex2)
+
+
+@pytest.mark.parametrize("ex, arity", [(nb12.ex1, 1), (nb12.ex2, 1), (nb12.ex3, 1), (nb14.ex1, 2), (nb14.ex3, 1),
+                                       (nb14.ex4, 1)])
+def test_placeholders_are_not_attempted(ex, arity):
+    assert verdict(ex, *[____] * arity).startswith("Not attempted")
+
+
+def test_realistic_mistakes_are_named():
+    assert verdict(nb12.ex1, lambda h: (h.sum_squares / h.num) ** 0.5).startswith("Incorrect: for 1000 values with std")
+    assert verdict(nb12.ex2, {0.01: 0.9, 0.1: 0.88, 0.5: 0.86}).startswith("Incorrect: after 200 steps lr 0.5")
+    assert verdict(nb12.ex3, cosine()[1:] + [0.0]).startswith("Incorrect: at step")  # logged after sched.step()
+    assert verdict(nb14.ex1, torch.tensor(1.0), torch.tensor(2.0)).startswith("Incorrect: w_bf16 must be the bf16")
+    assert verdict(nb14.ex3, betas()[1:] + betas()[-1:])  # recorded after stepping.startswith("Incorrect: at step")
+    assert verdict(nb14.ex4, {32: 0.80, 512: 0.95}).startswith("Incorrect: bs 32 gave 0.800 and bs 512 0.950")
