@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
 
+import nbformat
 import pytest
 import torch
 
 import helpers.exercises as exercises
 from helpers.exercises import Exercise, Incorrect, ____, close
+from tests.nbtools import notebook_paths
+from tests.publish import checked_exercise, is_solution
 
 
 def relu_checker(relu) -> None:
@@ -84,3 +89,42 @@ def test_close_states_the_tolerance_and_the_difference():
     close(1.0000001, 1.0, "the loss")
     with pytest.raises(Incorrect, match=r"the loss is 1.1, expected 1 \(off by 0.1\)"):
         close(1.1, 1.0, "the loss")
+
+
+# --- Every notebook's exercises and its helpers.exercises.nbNN module agree. ---
+
+def exercise_module(path):
+    try:
+        return importlib.import_module(f"helpers.exercises.nb{path.name[:2]}")
+    except ModuleNotFoundError:
+        return None
+
+
+WITH_MODULES = [p for p in notebook_paths() if exercise_module(p)]
+
+
+@pytest.mark.parametrize("path", WITH_MODULES, ids=[p.stem for p in WITH_MODULES])
+def test_the_module_declares_one_exercise_per_exercise_heading(path):
+    nb = nbformat.read(path, as_version=4)
+    headings = [int(m.group(1)) for c in nb.cells if c.cell_type == "markdown"
+                for m in [re.match(r"### Exercise (\d+) ", c.source)] if m]
+    declared = sorted(ex.number for ex in vars(exercise_module(path)).values() if isinstance(ex, Exercise))
+    assert declared == headings
+    assert all(ex.notebook == path.stem for ex in vars(exercise_module(path)).values() if isinstance(ex, Exercise))
+
+
+ADOPTED = [p for p in WITH_MODULES if f"from helpers.exercises.nb{p.name[:2]} import" in p.read_text()]
+
+
+@pytest.mark.parametrize("path", ADOPTED, ids=[p.stem for p in ADOPTED])
+def test_checkable_solutions_end_with_their_check_and_hide_their_output(path):
+    nb = nbformat.read(path, as_version=4)
+    module = exercise_module(path)
+    solutions = [c for c in nb.cells if is_solution(c)]
+    for number, cell in enumerate(solutions, start=1):
+        ex = getattr(module, f"ex{number}")
+        assert checked_exercise(cell.source) == (number if ex.checker else None), cell.source[:60]
+        assert cell.metadata.get("jupyter", {}).get("outputs_hidden") is True, f"solution {number}: output shows the answer"
+        if ex.checker:
+            said = "".join(o.get("text", "") for o in cell.outputs).strip().splitlines()
+            assert said and said[-1] == "Correct", f"solution {number} ends with {said[-1:]}"
