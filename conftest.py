@@ -10,7 +10,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from tests.nbtools import apply_course_env, execution_problems
+from tools.env import apply_course_env
+from tools.nbtools import execution_problems
 
 apply_course_env()  # before any kernel starts: nbval's kernels inherit this environment
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests import publish
-from tests.nbtools import ROOT, notebook_paths
+from tools import publish
+from tools.nbtools import ROOT, notebook_paths
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

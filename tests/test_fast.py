@@ -20,7 +20,7 @@ import helpers.fast
 from helpers.data import load_mnist
 from helpers.fast import accuracy_on, fast_cnn, to_images, train_fast
 from helpers.seed import set_seed
-from tests.nbtools import NOTEBOOKS, function_sources
+from tools.nbtools import NOTEBOOKS, function_sources
 
 NOTEBOOK = NOTEBOOKS / "14_fast_cpu.ipynb"
 NAMES = ("to_images", "conv_block", "fast_cnn", "train_fast", "accuracy_on", "bf16_is_fast")

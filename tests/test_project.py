@@ -6,7 +6,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from tests.nbtools import unsafe_torch_loads
+from tools.nbtools import unsafe_torch_loads
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from tests.nbtools import code_cells, execute, notebook_paths
-from tests.publish import SOLUTION_PROMPT, build_student, is_solution, student_copy
+from tools.nbtools import code_cells, execute, notebook_paths
+from tools.publish import SOLUTION_PROMPT, build_student, is_solution, student_copy
 
 NOTEBOOKS = notebook_paths()
 

@@ -16,7 +16,7 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, S
 
 import helpers.train
 from helpers.seed import set_seed
-from tests.nbtools import NOTEBOOKS, function_sources
+from tools.nbtools import NOTEBOOKS, function_sources
 
 NOTEBOOK = NOTEBOOKS / "08_dataloader.ipynb"
 NAMES = ("accuracy", "loss_batch", "batches", "get_data", "evaluate", "fit")

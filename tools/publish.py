@@ -1,8 +1,8 @@
 """Build what learners and instructors open: student copies, offline slide decks and a static site.
 
-    python -m tests.publish student   # build/student/NN_topic.ipynb: no outputs, solutions blanked
-    python -m tests.publish slides    # build/slides/NN_topic.slides.html: reveal.js, works offline
-    python -m tests.publish site      # build/site/index.html + one page per executed notebook
+    python -m tools.publish student   # build/student/NN_topic.ipynb: no outputs, solutions blanked
+    python -m tools.publish slides    # build/slides/NN_topic.slides.html: reveal.js, works offline
+    python -m tools.publish site      # build/site/index.html + one page per executed notebook
 
 Front-end assets (reveal.js, require.js, jQuery, MathJax 2) are vendored at build time from the npm
 registry with ``npm pack`` (cached in build/vendor/), never loaded from the internet by the pages.
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from tests.nbtools import ROOT, notebook_paths
+from tools.nbtools import ROOT, notebook_paths
 
 BUILD = ROOT / "build"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -30,7 +30,8 @@ MATHJAX_PARTS = ["MathJax.js", "config", "extensions", "jax/element", "jax/input
 SOLUTION_PROMPT = "# Your solution here: write it, run it, then compare with the full notebook."
 
 
-def is_solution(cell) -> bool:
+def is_solution(cell: nbformat.NotebookNode) -> bool:
+    """True for a code cell tagged ``solution``."""
     return cell.cell_type == "code" and "solution" in cell.metadata.get("tags", [])
 
 
@@ -109,8 +110,8 @@ def build_slides(out: Path = BUILD / "slides") -> list[Path]:
     return written
 
 
-def notebook_table() -> list[tuple[str, str, str, str]]:
-    """Rows (number, link text, what you learn, runtime) of the README's notebook table."""
+def notebook_table() -> list[tuple[str, str, str, str, str]]:
+    """Rows (number, link text, notebook stem, what you learn, runtime) of the README's notebook table."""
     rows = re.findall(r"^\| (\d\d) \| \[([^\]]+)\]\(notebooks/(\S+?)\.ipynb\) \| (.+?) \| (.+?) \|$",
                       (ROOT / "README.md").read_text(), re.M)
     return [(num, title, stem, learn, runtime) for num, title, stem, learn, runtime in rows]
