@@ -75,9 +75,10 @@ def definition_sources(path: Path) -> dict[str, list[str]]:
             tree = ast.parse(cell.source)
         except SyntaxError:  # IPython-only syntax (magics): such a cell holds no promoted definition
             continue
+        lines = cell.source.splitlines()
         for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                found.setdefault(node.name, []).append(ast.get_source_segment(cell.source, node))
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):  # whole lines: a comment ending the last one too
+                found.setdefault(node.name, []).append("\n".join(lines[node.lineno - 1:node.end_lineno]))
     return found
 
 
