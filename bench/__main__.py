@@ -16,18 +16,28 @@ import importlib
 import sys
 
 # name -> (the number its heading starts with, its module: measure, plot, report and run)
-SECTIONS = {"fit": ("1", "bench.fit"), "fast": ("2", "bench.fast"), "scaling": ("3", "bench.scaling"),
-            "suite": ("4", "bench.suite")}
-HELP = {"fit": "helpers.train.fit against the nn_tutorial loop, and other ways to a faster loop",
-        "fast": "time to 99 % test accuracy, step by step (fast_steps.png)",
-        "scaling": "epoch time against training-set size, 1 thread against 2 (scaling.png)",
-        "suite": "each notebook executed as `make test` runs it: seconds and peak memory"}
+SECTIONS = {
+    "fit": ("1", "bench.fit"),
+    "fast": ("2", "bench.fast"),
+    "scaling": ("3", "bench.scaling"),
+    "suite": ("4", "bench.suite"),
+}
+HELP = {
+    "fit": "helpers.train.fit against the nn_tutorial loop, and other ways to a faster loop",
+    "fast": "time to 99 % test accuracy, step by step (fast_steps.png)",
+    "scaling": "epoch time against training-set size, 1 thread against 2 (scaling.png)",
+    "suite": "each notebook executed as `make test` runs it: seconds and peak memory",
+}
 
 
 def parser() -> argparse.ArgumentParser:
     sections = "\n".join(f"  {name:8} {HELP[name]}" for name in SECTIONS)
-    return argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0],
-                                   epilog=f"sections:\n{sections}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    return argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__.split("\n\n")[0],
+        epilog=f"sections:\n{sections}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def main(argv: list[str]) -> int:

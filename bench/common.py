@@ -21,10 +21,12 @@ def machine() -> str:
     cpuinfo = Path("/proc/cpuinfo")
     lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
     cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.processor())
-    return (f"{cpu}, {os.cpu_count()} cores, {platform.machine()}, ATen {torch.backends.cpu.get_cpu_capability()}; "
-            f"Python {platform.python_version()}, torch {torch.__version__}; OMP_NUM_THREADS="
-            f"{os.environ.get('OMP_NUM_THREADS', 'unset')}; {datetime.date.today().isoformat()}; "
-            f"1-minute load average before this section {os.getloadavg()[0]:.2f}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {platform.machine()}, ATen {torch.backends.cpu.get_cpu_capability()}; "
+        f"Python {platform.python_version()}, torch {torch.__version__}; OMP_NUM_THREADS="
+        f"{os.environ.get('OMP_NUM_THREADS', 'unset')}; {datetime.date.today().isoformat()}; "
+        f"1-minute load average before this section {os.getloadavg()[0]:.2f}"
+    )
 
 
 def timed(fn):

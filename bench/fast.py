@@ -52,9 +52,18 @@ def steps(x, y, mean, std):
         ("+ BatchNorm CNN (3 conv blocks)", contiguous_cnn, norm, sgd),
         ("+ AdamW + OneCycleLR, bs 128", contiguous_cnn, norm, adamw_loader),
         ("+ in-memory batching", contiguous_cnn, norm, lambda m, xx: train_fast(m, xx, y, bf16=False)),
-        ("+ channels_last", fast_cnn, lambda t: to_images(t, mean, std), lambda m, xx: train_fast(m, xx, y, bf16=False)),
-        ("+ bf16 autocast (the recipe: helpers.fast)", fast_cnn, lambda t: to_images(t, mean, std),
-         lambda m, xx: train_fast(m, xx, y, bf16=True)),
+        (
+            "+ channels_last",
+            fast_cnn,
+            lambda t: to_images(t, mean, std),
+            lambda m, xx: train_fast(m, xx, y, bf16=False),
+        ),
+        (
+            "+ bf16 autocast (the recipe: helpers.fast)",
+            fast_cnn,
+            lambda t: to_images(t, mean, std),
+            lambda m, xx: train_fast(m, xx, y, bf16=True),
+        ),
     ]
 
 
@@ -111,8 +120,11 @@ def plot(m: dict, out: Path = HERE / "fast_steps.png") -> None:
         ax.scatter(s, a * 100)
         ax.annotate(str(i + 1), (s, a * 100), textcoords="offset points", xytext=(5, 3))
     ax.axhline(99.0, color="grey", linestyle="--", linewidth=1)
-    ax.set(xlabel="training seconds (1 epoch, 1 thread)", ylabel="test accuracy (%)",
-           title="Each step of the recipe: 1 epoch on 50,000 images")
+    ax.set(
+        xlabel="training seconds (1 epoch, 1 thread)",
+        ylabel="test accuracy (%)",
+        title="Each step of the recipe: 1 epoch on 50,000 images",
+    )
     fig.tight_layout()
     fig.savefig(out, dpi=100)
 
@@ -121,17 +133,31 @@ def report(m: dict) -> list[str]:
     """The Markdown of section 2 from ``measure``'s numbers."""
     rows, two, compiled = m["rows"], m["two_epochs"], m["compiled"]
     final_s, final_a = rows[-1][1], rows[-1][2]
-    lines = [TITLE, "",
-             "Each step adds one change to the one before, trained for 1 epoch on the 50,000 training images "
-             "(1 thread, seed 0), then tested on the 10,000 test images.", "",
-             "| step | training seconds | test accuracy |", "|---|---|---|"]
+    lines = [
+        TITLE,
+        "",
+        "Each step adds one change to the one before, trained for 1 epoch on the 50,000 training images "
+        "(1 thread, seed 0), then tested on the 10,000 test images.",
+        "",
+        "| step | training seconds | test accuracy |",
+        "|---|---|---|",
+    ]
     lines += [f"| {i + 1}. {name} | {s:.1f} | {a:.2%} |" for i, (name, s, a) in enumerate(rows)]
-    lines += ["", f"Same recipe, 2 epochs: {two[0]:.1f} s, {two[1]:.2%}.",
-              (f"With `torch.compile` (compile time included), 1 epoch: {compiled[0]:.1f} s, {compiled[1]:.2%}."
-               if compiled else f"`torch.compile` failed here: {m['compile_error']}"), "",
-              f"**Time to {final_a:.2%}: {final_s:.1f} s** (goal: ≥ 99.0 % in under 20 s: "
-              f"{'met' if final_a >= 0.99 and final_s < 20 else 'NOT met'}).", "",
-              "![accuracy against seconds for each step](fast_steps.png)", ""]
+    lines += [
+        "",
+        f"Same recipe, 2 epochs: {two[0]:.1f} s, {two[1]:.2%}.",
+        (
+            f"With `torch.compile` (compile time included), 1 epoch: {compiled[0]:.1f} s, {compiled[1]:.2%}."
+            if compiled
+            else f"`torch.compile` failed here: {m['compile_error']}"
+        ),
+        "",
+        f"**Time to {final_a:.2%}: {final_s:.1f} s** (goal: ≥ 99.0 % in under 20 s: "
+        f"{'met' if final_a >= 0.99 and final_s < 20 else 'NOT met'}).",
+        "",
+        "![accuracy against seconds for each step](fast_steps.png)",
+        "",
+    ]
     return lines
 
 

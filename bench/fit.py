@@ -128,7 +128,9 @@ def conv_share(data, bs: int, steps: int = 200) -> float:
     with profile() as prof:
         train_epoch(model, opt, ((x_train[i], y_train[i]) for i in batches))
     events = prof.key_averages()
-    conv = sum(e.self_cpu_time_total for e in events if e.key in ("aten::mkldnn_convolution", "aten::convolution_backward"))
+    conv = sum(
+        e.self_cpu_time_total for e in events if e.key in ("aten::mkldnn_convolution", "aten::convolution_backward")
+    )
     return conv / sum(e.self_cpu_time_total for e in events)
 
 
@@ -136,42 +138,65 @@ def measure(mnist, epochs: int = 2, bs: int = 64, repeats: int = 5, other_repeat
     """Everything section 1 reports, measured on ``load_mnist()``'s training and validation splits."""
     (x_train, y_train), (x_valid, y_valid), _ = mnist
     data = (images(x_train), y_train), (images(x_valid), y_valid)
-    return {"epochs": epochs, "bs": bs, "repeats": repeats, "images": len(x_train),
-            "loops": measure_loops(data, epochs, bs, repeats),
-            "other_repeats": other_repeats, "other_ways": measure_other_ways(data, epochs, bs, other_repeats),
-            "bf16": bf16_is_fast(), "conv_share": conv_share(data, bs)}
+    return {
+        "epochs": epochs,
+        "bs": bs,
+        "repeats": repeats,
+        "images": len(x_train),
+        "loops": measure_loops(data, epochs, bs, repeats),
+        "other_repeats": other_repeats,
+        "other_ways": measure_other_ways(data, epochs, bs, other_repeats),
+        "bf16": bf16_is_fast(),
+        "conv_share": conv_share(data, bs),
+    }
 
 
 def report(m: dict) -> list[str]:
     """The Markdown of section 1 from ``measure``'s numbers."""
     t = {k: s for k, (s, _) in m["loops"].items()}
     acc = {k: a for k, (_, a) in m["loops"].items()}
-    lines = [TITLE, "",
-             f"nn_tutorial CNN, {m['epochs']} epochs, batch size {m['bs']}, SGD(lr=0.1, momentum=0.9), "
-             f"{m['images']:,} images, seed 0; median of {m['repeats']} alternating runs (the time includes the "
-             "validation pass after each epoch).", "",
-             "| variant | seconds | speed-up | validation accuracy |", "|---|---|---|---|"]
+    lines = [
+        TITLE,
+        "",
+        f"nn_tutorial CNN, {m['epochs']} epochs, batch size {m['bs']}, SGD(lr=0.1, momentum=0.9), "
+        f"{m['images']:,} images, seed 0; median of {m['repeats']} alternating runs (the time includes the "
+        "validation pass after each epoch).",
+        "",
+        "| variant | seconds | speed-up | validation accuracy |",
+        "|---|---|---|---|",
+    ]
     lines += [f"| {k} | {t[k]:.2f} | {t[CLASSIC] / t[k]:.2f}× | {acc[k]:.2%} |" for k in t]
     ratio, gap = t[CLASSIC] / t[FIT], abs(acc[CLASSIC] - acc[FIT]) * 100
-    lines += ["", f"**Speed-up of fit: {ratio:.2f}×** (goal ≥ 1.5×: {'met' if ratio >= 1.5 else 'NOT met'}); "
-              f"accuracy gap {gap:.2f} points (goal ≤ 0.5: {'met' if gap <= 0.5 else 'NOT met'}). "
-              f"With the model in channels_last (converted by the caller, as notebook 14 teaches): "
-              f"{t[CLASSIC] / t[FIT_CL]:.2f}×. The bare loop, with nothing but the model's own work left, reaches "
-              f"{t[CLASSIC] / t[BARE]:.2f}×: about what any loop can do with this model, optimiser and batch size in "
-              "float32.", ""]
+    lines += [
+        "",
+        f"**Speed-up of fit: {ratio:.2f}×** (goal ≥ 1.5×: {'met' if ratio >= 1.5 else 'NOT met'}); "
+        f"accuracy gap {gap:.2f} points (goal ≤ 0.5: {'met' if gap <= 0.5 else 'NOT met'}). "
+        f"With the model in channels_last (converted by the caller, as notebook 14 teaches): "
+        f"{t[CLASSIC] / t[FIT_CL]:.2f}×. The bare loop, with nothing but the model's own work left, reaches "
+        f"{t[CLASSIC] / t[BARE]:.2f}×: about what any loop can do with this model, optimiser and batch size in "
+        "float32.",
+        "",
+    ]
     rows = m["other_ways"]
     base = rows[0][2]
-    lines += ["Other ways to a faster loop, each in the bare loop with the model in channels_last (median of "
-              f"{m['other_repeats']} runs; compilation timed apart and from scratch, with no cache, so the compiled "
-              "row is the most compilation can give):", "",
-              "| bare loop with | compilation seconds | training seconds | against float32 | validation accuracy |",
-              "|---|---|---|---|---|"]
+    lines += [
+        "Other ways to a faster loop, each in the bare loop with the model in channels_last (median of "
+        f"{m['other_repeats']} runs; compilation timed apart and from scratch, with no cache, so the compiled "
+        "row is the most compilation can give):",
+        "",
+        "| bare loop with | compilation seconds | training seconds | against float32 | validation accuracy |",
+        "|---|---|---|---|---|",
+    ]
     lines += [f"| {kind} | {c:.1f} | {s:.2f} | {base / s:.2f}× | {a:.2%} |" for kind, c, s, a in rows]
-    return lines + ["", f"bf16 instructions on this CPU: {'yes' if m['bf16'] else 'no'} "
-                    f"(`helpers.fast.bf16_is_fast()`). The convolutions' forward and backward kernels take "
-                    f"{m['conv_share']:.0%} of the CPU time of a float32 bare-loop step (torch.profiler, 200 "
-                    "steps; the profiler's own cost falls on the many small operations, so the true share is higher); "
-                    "no loop change touches them, and torch.compile leaves them to oneDNN.", ""]
+    return lines + [
+        "",
+        f"bf16 instructions on this CPU: {'yes' if m['bf16'] else 'no'} "
+        f"(`helpers.fast.bf16_is_fast()`). The convolutions' forward and backward kernels take "
+        f"{m['conv_share']:.0%} of the CPU time of a float32 bare-loop step (torch.profiler, 200 "
+        "steps; the profiler's own cost falls on the many small operations, so the true share is higher); "
+        "no loop change touches them, and torch.compile leaves them to oneDNN.",
+        "",
+    ]
 
 
 def run(mnist) -> list[str]:

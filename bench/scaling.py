@@ -34,8 +34,9 @@ def epoch_seconds(model_fn, x, y, bs: int = 64) -> float:
 def measure(mnist, sizes: list[int] = SIZES) -> dict:
     """Epoch seconds of each model at each training-set size (1 thread), and on all images at 1 and 2 threads."""
     (x_train, y_train), _, _ = mnist
-    table = {name: [epoch_seconds(fn, take(x_train[:n]), y_train[:n]) for n in sizes]
-             for name, (fn, take) in MODELS.items()}
+    table = {
+        name: [epoch_seconds(fn, take(x_train[:n]), y_train[:n]) for n in sizes] for name, (fn, take) in MODELS.items()
+    }
     threads = {}
     before = torch.get_num_threads()
     try:
@@ -64,16 +65,31 @@ def plot(m: dict, out: Path = HERE / "scaling.png") -> None:
 def report(m: dict) -> list[str]:
     """The Markdown of section 3 from ``measure``'s numbers."""
     sizes, table, threads = m["sizes"], m["table"], m["threads"]
-    lines = [TITLE, "", "Seconds per training epoch (batch size 64, 1 thread):", "",
-             "| model | " + " | ".join(f"{n:,} images" for n in sizes) + " | seconds per 10k |",
-             "|---|" + "---|" * (len(sizes) + 1)]
-    lines += [f"| {name} | " + " | ".join(f"{s:.2f}" for s in secs) + f" | {secs[-1] / (sizes[-1] / 10_000):.2f} |"
-              for name, secs in table.items()]
-    lines += ["", "![epoch time against training-set size](scaling.png)", "",
-              "One epoch on 50,000 images, 1 thread against 2 (`torch.set_num_threads`):", "",
-              "| model | 1 thread | 2 threads | speed-up |", "|---|---|---|---|"]
-    lines += [f"| {name} | {threads[1][name]:.2f} | {threads[2][name]:.2f} | {threads[1][name] / threads[2][name]:.2f}× |"
-              for name in threads[1]]
+    lines = [
+        TITLE,
+        "",
+        "Seconds per training epoch (batch size 64, 1 thread):",
+        "",
+        "| model | " + " | ".join(f"{n:,} images" for n in sizes) + " | seconds per 10k |",
+        "|---|" + "---|" * (len(sizes) + 1),
+    ]
+    lines += [
+        f"| {name} | " + " | ".join(f"{s:.2f}" for s in secs) + f" | {secs[-1] / (sizes[-1] / 10_000):.2f} |"
+        for name, secs in table.items()
+    ]
+    lines += [
+        "",
+        "![epoch time against training-set size](scaling.png)",
+        "",
+        "One epoch on 50,000 images, 1 thread against 2 (`torch.set_num_threads`):",
+        "",
+        "| model | 1 thread | 2 threads | speed-up |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {threads[1][name]:.2f} | {threads[2][name]:.2f} | {threads[1][name] / threads[2][name]:.2f}× |"
+        for name in threads[1]
+    ]
     return lines + [""]
 
 

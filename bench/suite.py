@@ -50,8 +50,14 @@ def measure(paths: list[Path] | None = None) -> list[tuple[str, float, float, fl
         for path in paths or notebook_paths():
             copy = Path(tmp) / path.name
             shutil.copy(path, copy)
-            out = subprocess.run([sys.executable, "-c", SNIPPET, str(copy)], cwd=ROOT, check=True,
-                                 capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+            out = subprocess.run(
+                [sys.executable, "-c", SNIPPET, str(copy)],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "OMP_NUM_THREADS": "1"},
+            )
             seconds, *kbs = out.stdout.split()[-5:]
             rows.append((path.stem, float(seconds), *(int(kb) / 1024 for kb in kbs)))
     return rows
@@ -59,20 +65,31 @@ def measure(paths: list[Path] | None = None) -> list[tuple[str, float, float, fl
 
 def report(rows: list[tuple[str, float, float, float, float, float]]) -> list[str]:
     """The Markdown of section 4 from ``measure``'s rows."""
-    lines = [TITLE, "", "Each notebook executed with nbclient as `make test` runs it (OMP_NUM_THREADS=1), "
-             "one at a time. Peak RSS is the kernel's high-water mark after its last cell (VmHWM). Then its RSS splits "
-             "into anonymous memory (tensors, Python objects) and file pages (mostly torch's shared libraries, shared "
-             "between kernels). The last column also counts the kernel's exit. Goals: each notebook under 90 s and "
-             "1.5 GB.", "",
-             "| notebook | seconds | peak RSS (MB) | at the end: anonymous | at the end: file pages | "
-             "peak including exit |", "|---|---|---|---|---|---|"]
-    lines += [f"| {name} | {s:.1f} | {rss:.0f} | {anon:.0f} | {file:.0f} | {exit_rss:.0f} |"
-              for name, s, rss, anon, file, exit_rss in rows]
+    lines = [
+        TITLE,
+        "",
+        "Each notebook executed with nbclient as `make test` runs it (OMP_NUM_THREADS=1), "
+        "one at a time. Peak RSS is the kernel's high-water mark after its last cell (VmHWM). Then its RSS splits "
+        "into anonymous memory (tensors, Python objects) and file pages (mostly torch's shared libraries, shared "
+        "between kernels). The last column also counts the kernel's exit. Goals: each notebook under 90 s and "
+        "1.5 GB.",
+        "",
+        "| notebook | seconds | peak RSS (MB) | at the end: anonymous | at the end: file pages | peak including exit |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {s:.1f} | {rss:.0f} | {anon:.0f} | {file:.0f} | {exit_rss:.0f} |"
+        for name, s, rss, anon, file, exit_rss in rows
+    ]
     total = sum(r[1] for r in rows)
     worst_t, worst_m = max(r[1] for r in rows), max(r[2] for r in rows)
-    lines += ["", f"Sum {total:.0f} s (the suite runs two at a time, on 2 cores); slowest {worst_t:.1f} s "
-              f"({'under' if worst_t < 90 else 'OVER'} 90 s); largest peak RSS {worst_m:.0f} MB "
-              f"({'under' if worst_m < 1536 else 'OVER'} 1.5 GB).", ""]
+    lines += [
+        "",
+        f"Sum {total:.0f} s (the suite runs two at a time, on 2 cores); slowest {worst_t:.1f} s "
+        f"({'under' if worst_t < 90 else 'OVER'} 90 s); largest peak RSS {worst_m:.0f} MB "
+        f"({'under' if worst_m < 1536 else 'OVER'} 1.5 GB).",
+        "",
+    ]
     return lines
 
 

@@ -11,7 +11,6 @@ import functools
 import http.server
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess

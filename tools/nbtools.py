@@ -42,11 +42,15 @@ def execution_problems(nb: nbformat.NotebookNode) -> list[str]:
     counts = [c.get("execution_count") for c in cells]
     unexecuted = [i for i, n in enumerate(counts) if n is None]
     if unexecuted:
-        return [f"{len(unexecuted)} of {len(cells)} code cells were never executed (first: code cell {unexecuted[0]}); "
-                "nbval would pass them without comparing anything. Run `make outputs`."]
+        return [
+            f"{len(unexecuted)} of {len(cells)} code cells were never executed (first: code cell {unexecuted[0]}); "
+            "nbval would pass them without comparing anything. Run `make outputs`."
+        ]
     if counts != list(range(1, len(cells) + 1)):
-        return [f"execution counts are {counts}, not 1..{len(cells)}: outputs were not made by one "
-                "restart-and-run-all. Run `make outputs`."]
+        return [
+            f"execution counts are {counts}, not 1..{len(cells)}: outputs were not made by one "
+            "restart-and-run-all. Run `make outputs`."
+        ]
     return []
 
 
@@ -78,7 +82,7 @@ def definition_sources(path: Path) -> dict[str, list[str]]:
         lines = cell.source.splitlines()
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):  # whole lines: a comment ending the last one too
-                found.setdefault(node.name, []).append("\n".join(lines[node.lineno - 1:node.end_lineno]))
+                found.setdefault(node.name, []).append("\n".join(lines[node.lineno - 1 : node.end_lineno]))
     return found
 
 
@@ -91,8 +95,10 @@ def unsafe_torch_loads(source: str) -> list[str]:
     bad = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and ast.unparse(node.func) == "torch.load":
-            if not any(k.arg == "weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
-                       for k in node.keywords):
+            if not any(
+                k.arg == "weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in node.keywords
+            ):
                 bad.append(ast.unparse(node))
     return bad
 
@@ -124,8 +130,14 @@ def execute(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
     apply_course_env()
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            store_widget_state=False, resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        store_widget_state=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     client.execute()
     nb = clean(nb)
     nbformat.validate(nb)

@@ -25,8 +25,16 @@ from tools.nbtools import ROOT, notebook_paths
 BUILD = ROOT / "build"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NPM_PACKAGES = {"reveal.js": "4.6.0", "requirejs": "2.3.8", "jquery": "3.8.0", "mathjax": "2.7.9"}
-MATHJAX_PARTS = ["MathJax.js", "config", "extensions", "jax/element", "jax/input/TeX", "jax/output/CommonHTML",
-                 "fonts/HTML-CSS/TeX/woff", "localization/en"]
+MATHJAX_PARTS = [
+    "MathJax.js",
+    "config",
+    "extensions",
+    "jax/element",
+    "jax/input/TeX",
+    "jax/output/CommonHTML",
+    "fonts/HTML-CSS/TeX/woff",
+    "localization/en",
+]
 SOLUTION_PROMPT = "# Your solution here: write it, run it, then compare with the full notebook."
 
 
@@ -41,8 +49,10 @@ def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     cells = []
     for cell in nb.cells:
         if is_solution(cell):
-            cell = nbformat.v4.new_code_cell(SOLUTION_PROMPT, metadata={"tags": ["exercise"],
-                                             "slideshow": cell.metadata.get("slideshow", {"slide_type": "-"})})
+            cell = nbformat.v4.new_code_cell(
+                SOLUTION_PROMPT,
+                metadata={"tags": ["exercise"], "slideshow": cell.metadata.get("slideshow", {"slide_type": "-"})},
+            )
         elif cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         cells.append(cell)
@@ -66,8 +76,13 @@ def npm_package(name: str, version: str) -> Path:
     unpacked = vendor / f"{name}-{version}"
     if not (unpacked / "package" / "package.json").exists():
         vendor.mkdir(parents=True, exist_ok=True)
-        tgz = subprocess.run(["npm", "pack", f"{name}@{version}", "--silent"], cwd=vendor, check=True,
-                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        tgz = (
+            subprocess.run(
+                ["npm", "pack", f"{name}@{version}", "--silent"], cwd=vendor, check=True, capture_output=True, text=True
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         with tarfile.open(vendor / tgz) as tar:
             tar.extractall(unpacked, filter="data")
     return unpacked / "package"
@@ -90,8 +105,11 @@ def vendor_assets(dest: Path) -> None:
 
 
 # nbconvert settings that point the pages at the vendored ``assets/`` instead of CDNs.
-OFFLINE = {"require_js_url": "assets/require.js", "extra_template_basedirs": [str(TEMPLATES)],
-           "mathjax_url": "assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"}
+OFFLINE = {
+    "require_js_url": "assets/require.js",
+    "extra_template_basedirs": [str(TEMPLATES)],
+    "mathjax_url": "assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
+}
 
 
 def build_slides(out: Path = BUILD / "slides") -> list[Path]:
@@ -99,9 +117,15 @@ def build_slides(out: Path = BUILD / "slides") -> list[Path]:
     from nbconvert import SlidesExporter
 
     vendor_assets(out / "assets")
-    exporter = SlidesExporter(template_name="course_reveal", reveal_url_prefix="assets/reveal.js", reveal_theme="white",
-                              jquery_url="assets/jquery.min.js", exclude_input_prompt=True,
-                              exclude_output_prompt=True, **OFFLINE)
+    exporter = SlidesExporter(
+        template_name="course_reveal",
+        reveal_url_prefix="assets/reveal.js",
+        reveal_theme="white",
+        jquery_url="assets/jquery.min.js",
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        **OFFLINE,
+    )
     written = []
     for path in notebook_paths():
         body, _ = exporter.from_filename(str(path))
@@ -112,8 +136,11 @@ def build_slides(out: Path = BUILD / "slides") -> list[Path]:
 
 def notebook_table() -> list[tuple[str, str, str, str, str]]:
     """Rows (number, link text, notebook stem, what you learn, runtime) of the README's notebook table."""
-    rows = re.findall(r"^\| (\d\d) \| \[([^\]]+)\]\(notebooks/(\S+?)\.ipynb\) \| (.+?) \| (.+?) \|$",
-                      (ROOT / "README.md").read_text(), re.M)
+    rows = re.findall(
+        r"^\| (\d\d) \| \[([^\]]+)\]\(notebooks/(\S+?)\.ipynb\) \| (.+?) \| (.+?) \|$",
+        (ROOT / "README.md").read_text(),
+        re.M,
+    )
     return [(num, title, stem, learn, runtime) for num, title, stem, learn, runtime in rows]
 
 
@@ -128,9 +155,11 @@ def build_site(out: Path = BUILD / "site") -> list[Path]:
         body, _ = exporter.from_filename(str(path))
         (dest := out / f"{path.stem}.html").write_text(body)
         written.append(dest)
-    rows = "\n".join(f'<tr><td>{n}</td><td><a href="{stem}.html">{html.escape(title)}</a></td>'
-                     f"<td>{html.escape(learn)}</td><td>{html.escape(rt)}</td></tr>"
-                     for n, title, stem, learn, rt in notebook_table())
+    rows = "\n".join(
+        f'<tr><td>{n}</td><td><a href="{stem}.html">{html.escape(title)}</a></td>'
+        f"<td>{html.escape(learn)}</td><td>{html.escape(rt)}</td></tr>"
+        for n, title, stem, learn, rt in notebook_table()
+    )
     index = (TEMPLATES / "index.html").read_text().replace("{{rows}}", rows)
     (out / "index.html").write_text(index)
     return [out / "index.html", *written]
