@@ -8,11 +8,21 @@ PORT ?= $(or $(JUPYTER_PORT),8888)
 # jupyter refuses to run as root without --allow-root; pass it only then
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-# The environment every notebook and test runs in (defaults; override e.g. OMP_NUM_THREADS=2 make test).
-export OMP_NUM_THREADS ?= 1
-export PYTHONHASHSEED ?= 0
+# The environment every notebook, test and benchmark runs in, exported to every target (so `make lab`'s kernels
+# match the stored outputs). Defined once, in tools/env.py; a value set outside wins (OMP_NUM_THREADS=2 make test).
+$(foreach kv,$(shell $(PYTHON) -m tools.env),$(eval export $(kv)))
 
-.PHONY: lab test outputs student slides site bench install clean-venv
+# Two notebooks at a time, one per core; loadfile keeps each notebook in one worker (one kernel). The nbval flags
+# are in pyproject.toml, so `python -m pytest notebooks/NN_x.ipynb` runs one notebook exactly as here.
+PYTEST_WORKERS := -n 2 --dist loadfile
+
+# ruff format checks only the authoring tools and the benchmark: helpers/ holds code promoted verbatim from
+# notebook cells (tests/test_promotion.py compares them character for character), so formatting it would mean
+# reformatting the lessons; notebooks are lessons laid out for reading, and tests/ keeps the helpers' layout.
+# bench/models.py is a verbatim copy of notebook 09's CNN (excluded in pyproject.toml's [tool.ruff.format]).
+FORMATTED := tools bench conftest.py
+
+.PHONY: lab test lint outputs student slides site bench install clean-venv
 
 install: $(STAMP)
 
@@ -27,25 +37,30 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --no-browser --port=$(PORT) --ServerApp.root_dir=notebooks $(ALLOW_ROOT)
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_WORKERS)
+
+# Static checks: ruff over helpers, tools, tests, bench and notebooks ([tool.ruff] in pyproject.toml).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check $(FORMATTED)
 
 # Re-execute every notebook (or NB="notebooks/01_x.ipynb ...") in place; stored outputs come only from here.
 outputs: $(STAMP)
-	$(PY) -m tests.nbtools outputs $(NB)
+	$(PY) -m tools.nbtools outputs $(NB)
 
 # Learners and instructors: build/student (blank solutions), build/slides (reveal.js, offline), build/site (HTML).
 student: $(STAMP)
-	$(PY) -m tests.publish student
+	$(PY) -m tools.publish student
 
 slides: $(STAMP)
-	$(PY) -m tests.publish slides
+	$(PY) -m tools.publish slides
 
 site: $(STAMP)
-	$(PY) -m tests.publish site
+	$(PY) -m tools.publish site
 
 # Speed is measured here (one process, side by side), never in tests. Writes bench/results.md and PNGs.
 bench: $(STAMP)
-	$(PY) -m bench.run $(SECTIONS)
+	$(PY) -m bench $(SECTIONS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -15,7 +15,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from tests.nbtools import apply_course_env, execution_problems
+from tools.env import apply_course_env
+from tools.nbtools import execution_problems
 
 apply_course_env()  # before any kernel starts: nbval's kernels inherit this environment
 
@@ -36,8 +37,8 @@ class StudentCopyRunsTwice(pytest.Item):
     """Fails if a cell of the student copy, or a solution, raises when run, or when run a second time in a row."""
 
     def runtest(self) -> None:
-        from tests.nbtools import run_twice
-        from tests.publish import checked_exercise, exercise_answers, is_solution, student_copy
+        from tools.nbtools import run_twice
+        from tools.publish import checked_exercise, exercise_answers, is_solution, student_copy
 
         nb = nbformat.read(self.path, as_version=4)
         student = student_copy(nb, keep_checks=True, answers=exercise_answers(self.path)).cells

@@ -2,7 +2,7 @@
 
 Normalised input, a small BatchNorm CNN, AdamW with a one-cycle learning rate, batches taken by
 indexing in-memory tensors, channels_last memory format, and bfloat16 autocast where the CPU has bf16
-instructions (``bf16_is_fast``). ``bench/fast.py`` times it; ``tests/test_fast.py`` checks the notebook's
+instructions (``bf16_is_fast``). ``bench/fast.py`` times it; ``tests/test_promotion.py`` checks the notebook's
 definitions equal these.
 """
 

@@ -1,6 +1,7 @@
 """The benchmark's bookkeeping (not its timings: speed is measured by `make bench`, never asserted in a test)."""
 
-from bench.run import main, render, split_sections
+from bench.__main__ import main
+from bench.results import render, split_sections
 
 OLD = """# Benchmarks
 

@@ -11,7 +11,6 @@ import functools
 import http.server
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,8 +21,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests import publish
-from tests.nbtools import ROOT, notebook_paths
+from tools import publish
+from tools.nbtools import ROOT, notebook_paths
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

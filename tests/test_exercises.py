@@ -12,8 +12,8 @@ import torch
 
 import helpers.exercises as exercises
 from helpers.exercises import Exercise, Incorrect, ____, close
-from tests.nbtools import notebook_paths
-from tests.publish import checked_exercise, is_solution
+from tools.nbtools import notebook_paths
+from tools.publish import checked_exercise, is_solution
 
 
 def relu_checker(relu) -> None:
@@ -75,7 +75,8 @@ def test_a_thought_exercise_has_nothing_to_check(capsys):
 
 
 def test_solution_is_read_from_the_notebook_not_copied(tmp_path, monkeypatch, capsys):
-    cell = lambda kind, text: {"cell_type": kind, "source": text, "metadata": {}}
+    def cell(kind, text):
+        return {"cell_type": kind, "source": text, "metadata": {}}
     nb = {"cells": [cell("markdown", "### Exercise 1 — ReLU"), cell("code", "relu = lambda x: x.clamp(min=0)\nex1.check()"),
                     cell("markdown", "### Exercise 10 — other"), cell("code", "other = 1")]}
     (tmp_path / "99_fake.ipynb").write_text(json.dumps(nb))

@@ -37,9 +37,11 @@ def test_a_right_answer_is_correct_and_the_placeholder_is_not_attempted(ex, righ
 
 
 def test_ex1_names_the_gradient_that_misses_the_tanh_derivative():
-    wrong = lambda x, y, w1, w2: tanh_net(x, y, w1, w2, local=lambda a: 1 - a)  # d tanh = 1 - a, not 1 - a**2
+    def wrong(x, y, w1, w2):
+        return tanh_net(x, y, w1, w2, local=lambda a: 1 - a)  # d tanh = 1 - a, not 1 - a**2
     assert verdict(ex1, wrong).startswith("Incorrect: grad_w1 differs from the numerical gradient by up to")
-    relu_loss = lambda x, y, w1, w2: (np.square(np.maximum(x @ w1, 0) @ w2 - y).sum(), None, None)
+    def relu_loss(x, y, w1, w2):
+        return (np.square(np.maximum(x @ w1, 0) @ w2 - y).sum(), None, None)
     assert verdict(ex1, relu_loss).startswith("Incorrect: the loss is")
 
 
@@ -48,6 +50,7 @@ def test_ex2_explains_a_learning_rate_that_was_not_scaled():
 
 
 def test_ex3_names_the_bias_gradient_that_averages_instead_of_summing():
-    wrong = lambda *args: bias_net(*args, reduce=lambda g: g.mean(axis=0))
+    def wrong(*args):
+        return bias_net(*args, reduce=lambda g: g.mean(axis=0))
     assert verdict(ex3, wrong).startswith("Incorrect: grad_b1 differs from the numerical gradient")
     assert verdict(ex3, lambda *args: bias_net(*args)[:3]).startswith("Incorrect: forward_backward_bias must return (loss, grad_w1, grad_b1, grad_w2, grad_b2)")

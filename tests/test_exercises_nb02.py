@@ -50,7 +50,8 @@ def test_a_right_answer_is_correct_and_the_placeholder_is_not_attempted(ex, righ
 
 
 def test_ex1_catches_a_reshape_instead_of_a_permute_and_uint8_arithmetic():
-    reshaped = lambda images: torch.from_numpy(images).reshape(images.shape[0], images.shape[3], *images.shape[1:3]).float() / 255
+    def reshaped(images):
+        return torch.from_numpy(images).reshape(images.shape[0], images.shape[3], *images.shape[1:3]).float() / 255
     assert verdict(ex1, reshaped).startswith("Incorrect: values differ from the pixels / 255")
     assert verdict(ex1, lambda images: torch.from_numpy(images).permute(0, 3, 1, 2)).startswith(
         "Incorrect: the result is torch.uint8, expected torch.float32")

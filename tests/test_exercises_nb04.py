@@ -11,7 +11,8 @@ from helpers.exercises.nb04 import ex1, ex2, ex3, ex4, ex5
 
 def central_difference(x0, eps, dtype, cast_late=False):
     t = torch.tensor(x0, dtype=torch.float64 if cast_late else dtype)
-    p3 = lambda v: (5 * v**3 - 3 * v) / 2
+    def p3(v):
+        return (5 * v**3 - 3 * v) / 2
     return float(((p3(t + eps) - p3(t - eps)) / (2 * eps)).to(dtype))
 
 

@@ -53,9 +53,11 @@ def test_placeholders_are_not_attempted(ex, arity):
 
 
 def test_realistic_mistakes_are_named():
-    naive = lambda x: x - x.exp().sum(-1, keepdim=True).log()
+    def naive(x):
+        return x - x.exp().sum(-1, keepdim=True).log()
     assert verdict(ex1, naive) == "Incorrect: stable_log_softmax([[1000.0, 0.0]]) = [[-inf, -inf]]: subtract the row maximum first"
-    no_keepdim = lambda x: x - x.max(-1).values - (x - x.max(-1).values).exp().sum(-1).log()
+    def no_keepdim(x):
+        return x - x.max(-1).values - (x - x.max(-1).values).exp().sum(-1).log()
     assert verdict(ex1, no_keepdim).startswith("Incorrect: your answer raised RuntimeError: The size of tensor a (10)")
     set_seed(0)
     untrained = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))

@@ -1,60 +1,20 @@
-"""helpers.fast: verbatim promotion from notebook 14, the same behaviour, and unit tests on tiny data.
-
-Notebook 14 (``14_fast_cpu``) builds ``to_images``, ``conv_block``, ``fast_cnn``, ``train_fast``,
-``accuracy_on`` and ``bf16_is_fast`` step by step, so some of them are defined more than once. The *last* definition of each is
-the final one, and ``helpers/fast.py`` must hold the same source, character for character. Speed is never
-asserted here: ``make bench`` measures it.
+"""helpers.fast: unit tests on tiny data. That notebook 14's last definitions equal these and train identically
+is checked in ``test_promotion.py``, which uses ``mnist_images`` from here. Speed is never asserted here:
+``make bench`` measures it.
 """
 
 from __future__ import annotations
 
-import inspect
-import os
-
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 import helpers.fast
 from helpers.data import load_mnist
 from helpers.fast import accuracy_on, fast_cnn, to_images, train_fast
 from helpers.seed import set_seed
-from tests.nbtools import NOTEBOOKS, function_sources
 
-NOTEBOOK = NOTEBOOKS / "14_fast_cpu.ipynb"
-NAMES = ("to_images", "conv_block", "fast_cnn", "train_fast", "accuracy_on", "bf16_is_fast")
 CL = torch.channels_last
-
-
-def notebook_definitions() -> dict[str, str]:
-    """Return the source of the last definition of each function in NAMES in notebook 14's code cells."""
-    found = {name: sources[-1] for name, sources in function_sources(NOTEBOOK).items() if name in NAMES}
-    missing = set(NAMES) - set(found)
-    assert not missing, f"{NOTEBOOK.name} has no inline definition of {sorted(missing)}"
-    return found
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_notebook_definition_is_a_verbatim_copy_of_the_helper(name):
-    source = notebook_definitions()[name]
-    assert source + "\n" == inspect.getsource(getattr(helpers.fast, name)), (
-        f"the last {name} in {NOTEBOOK.name} and the one in helpers/fast.py differ: "
-        "copy one to the other and rerun `make outputs`"
-    )
-
-
-def test_notebook_functions_train_exactly_like_the_helpers():
-    """The notebook's definitions, run in a namespace holding only helpers/fast.py's imports, give the same losses."""
-    namespace = {"os": os, "torch": torch, "F": F, "nn": nn}
-    for name, source in notebook_definitions().items():
-        exec(compile(source, f"{NOTEBOOK.name}:{name}", "exec"), namespace)
-    x, y = mnist_images(256)
-    runs = []
-    for fns in (namespace, vars(helpers.fast)):
-        set_seed(0)
-        runs.append(fns["train_fast"](fns["fast_cnn"](), x, y, bs=64, bf16=False))
-    assert runs[0] == runs[1]
 
 
 def mnist_images(count: int) -> tuple[torch.Tensor, torch.Tensor]:

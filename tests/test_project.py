@@ -1,14 +1,17 @@
-"""The project's own set-up: dependency lists agree, and the repository keeps its safety rules."""
+"""The project's own set-up: dependency lists agree, the Makefile does what it says, and the repository keeps its
+layout and safety rules."""
 
 from __future__ import annotations
 
+import ast
+import os
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
-from tests.nbtools import unsafe_torch_loads
-
-ROOT = Path(__file__).resolve().parent.parent
+from tools.env import COURSE_ENV
+from tools.nbtools import ROOT, unsafe_torch_loads
 
 
 def requirement_name(req: str) -> str:
@@ -39,17 +42,58 @@ def test_tested_pair_and_nbval_are_pinned():
     assert reqs["nbval"] == "nbval==0.11.0"
 
 
-def test_pytest_configuration_holds_every_nbval_flag():
-    opts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["addopts"]
-    joined = " ".join(opts)
-    for flag in ("--nbval ", "--nbval-current-env", "--nbval-sanitize-with=", "--nbval-cell-timeout=", "--dist loadfile"):
-        assert flag in joined + " ", flag
+def make(*args: str, env: dict[str, str] | None = None) -> str:
+    """What ``make args...`` prints (``-n``: the commands, nothing run, nothing installed)."""
+    cmd = ["make", "--no-print-directory", *args]
+    return subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True, env=env).stdout
+
+
+def pytest_addopts() -> str:
+    return " ".join(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["addopts"])
+
+
+def test_pytest_configuration_holds_every_nbval_flag_in_strict_mode():
+    """In pyproject, so that `python -m pytest notebooks/NN_x.ipynb` compares a notebook exactly as `make test`."""
+    joined = pytest_addopts() + " "
+    for flag in ("--nbval ", "--nbval-current-env", "--nbval-sanitize-with=", "--nbval-cell-timeout="):
+        assert flag in joined, flag
     assert "--nbval-lax" not in joined
     assert (ROOT / re.search(r"--nbval-sanitize-with=(\S+)", joined).group(1)).exists()
 
 
+def test_make_test_runs_all_of_pytest_two_notebooks_at_a_time():
+    commands = [line for line in make("-n", "test").splitlines() if " -m pytest" in line]
+    assert len(commands) == 1, commands
+    args = commands[0].split(" -m pytest", 1)[1].split()
+    assert args == ["-n", "2", "--dist", "loadfile"]  # no paths, no -k: testpaths, everything
+    assert "-n" not in pytest_addopts().split()  # one test file alone starts no workers
+
+
+def test_make_exports_the_course_environment_and_outside_values_win(tmp_path):
+    (show := tmp_path / "show.mk").write_text("show:\n\t@env\n")
+    outside = {k: v for k, v in os.environ.items() if k not in COURSE_ENV}
+    seen = dict(line.split("=", 1) for line in make("-f", "Makefile", "-f", str(show), "show", env=outside).splitlines()
+                if "=" in line)
+    assert {k: seen.get(k) for k in COURSE_ENV} == COURSE_ENV
+    seen = make("-f", "Makefile", "-f", str(show), "show", env={**outside, "OMP_NUM_THREADS": "2"})
+    assert "OMP_NUM_THREADS=2" in seen.splitlines()
+
+
+def test_make_lab_serves_notebooks_without_a_browser_and_as_root_only_with_allow_root():
+    command = next(line for line in make("-n", "lab").splitlines() if "jupyter lab" in line)
+    assert "--no-browser" in command and "--ServerApp.root_dir=notebooks" in command
+    assert ("--allow-root" in command) == (os.getuid() == 0)
+
+
+def test_make_lint_outputs_and_publish_run_the_tools():
+    commands = make("-n", "lint", "outputs", "student", "bench")
+    assert "ruff check ." in commands and "ruff format --check" in commands
+    for module in ("tools.nbtools outputs", "tools.publish student", "-m bench"):
+        assert module in commands, module
+
+
 def test_sanitize_file_pairs_every_regex_with_a_replace():
-    lines = [l for l in (ROOT / "tests/nbval_sanitize.cfg").read_text().splitlines() if l.strip()]
+    lines = [line for line in (ROOT / "tests/nbval_sanitize.cfg").read_text().splitlines() if line.strip()]
     for i, line in enumerate(lines):
         if line.startswith("regex:"):
             assert lines[i + 1].startswith("replace:"), line
@@ -57,7 +101,32 @@ def test_sanitize_file_pairs_every_regex_with_a_replace():
 
 
 def python_sources() -> list[Path]:
-    return [p for d in ("helpers", "tests", "bench") for p in (ROOT / d).rglob("*.py")]
+    return [p for d in ("helpers", "tools", "tests", "bench") for p in (ROOT / d).rglob("*.py")]
+
+
+def imported_packages(path: Path) -> set[str]:
+    """The top-level packages a Python file imports, anywhere in it."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_dependencies_run_one_way():
+    """helpers use none of the rest; tools use neither tests nor bench; bench does not use tests."""
+    forbidden = {"helpers": {"tools", "tests", "bench"}, "tools": {"tests", "bench"}, "bench": {"tests"}}
+    for folder, names in forbidden.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            assert not imported_packages(path) & names, (path, imported_packages(path) & names)
+
+
+def test_tests_folder_holds_only_tests_and_their_data():
+    modules = sorted(p.name for p in (ROOT / "tests").glob("*.py"))
+    assert modules == ["__init__.py"] + sorted(n for n in modules if n.startswith("test_")), modules
+    assert sorted(p.name for p in (ROOT / "tests").iterdir() if p.is_dir() and p.name != "__pycache__") == []
 
 
 def test_no_pickle_and_every_torch_load_is_weights_only():
@@ -73,11 +142,3 @@ def test_the_torch_load_check_catches_what_it_must():
     assert unsafe_torch_loads("m = torch.load(Path(d) / 'x.pt', weights_only=True)") == []
     assert unsafe_torch_loads("m = torch.load(f)") == ["torch.load(f)"]
     assert unsafe_torch_loads("m = torch.load(f, weights_only=False)") == ["torch.load(f, weights_only=False)"]
-
-
-def test_makefile_targets_and_root_flag():
-    text = (ROOT / "Makefile").read_text()
-    for target in ("lab:", "test:", "outputs:"):
-        assert re.search(rf"^{target}", text, re.M), target
-    assert "--allow-root" in text and "id -u" in text and "--no-browser" in text
-    assert "OMP_NUM_THREADS ?= 1" in text and "PYTHONHASHSEED ?= 0" in text

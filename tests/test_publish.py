@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 from nbconvert import HTMLExporter, SlidesExporter
 
-from tests.publish import OFFLINE, export, starter, without_checks
+from tools.publish import OFFLINE, export, starter, without_checks
 
 
 def notebook_with_a_check(path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from tests.nbtools import code_cells, notebook_paths
-from tests.publish import SOLUTION_PROMPT, build_student, is_check, is_solution, student_copy, without_checks
+from tools.nbtools import code_cells, notebook_paths
+from tools.publish import SOLUTION_PROMPT, build_student, is_check, is_solution, student_copy, without_checks
 
 NOTEBOOKS = notebook_paths()
 

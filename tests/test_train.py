@@ -1,54 +1,16 @@
-"""helpers.train: verbatim promotion from notebook 08, the same behaviour, and unit tests.
-
-Notebook 08 (``08_dataloader``) writes ``accuracy``, ``loss_batch``, ``batches``, ``get_data``, ``evaluate`` and ``fit``
-inline; ``helpers/train.py`` must hold the same source, character for character, and train identically.
-"""
+"""helpers.train: unit tests. That notebook 08's inline definitions equal these and train identically is
+checked in ``test_promotion.py``, which uses ``run_fit`` from here."""
 
 from __future__ import annotations
-
-import inspect
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler, TensorDataset
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 import helpers.train
 from helpers.seed import set_seed
-from tests.nbtools import NOTEBOOKS, function_sources
-
-NOTEBOOK = NOTEBOOKS / "08_dataloader.ipynb"
-NAMES = ("accuracy", "loss_batch", "batches", "get_data", "evaluate", "fit")
-
-
-def notebook_definitions() -> dict[str, str]:
-    """Return the source of each function in NAMES as written in a code cell of notebook 08."""
-    found = {name: sources for name, sources in function_sources(NOTEBOOK).items() if name in NAMES}
-    missing = set(NAMES) - set(found)
-    assert not missing, f"{NOTEBOOK.name} has no inline definition of {sorted(missing)}"
-    twice = [name for name, sources in found.items() if len(sources) > 1]
-    assert not twice, f"{NOTEBOOK.name} defines {twice} more than once"
-    return {name: sources[0] for name, sources in found.items()}
-
-
-@pytest.fixture(scope="module")
-def inline() -> dict[str, object]:
-    """The notebook's five functions, executed in a fresh namespace holding only helpers/train.py's imports."""
-    namespace = {"torch": torch, "nn": nn, "DataLoader": DataLoader, "Dataset": Dataset, "TensorDataset": TensorDataset,
-                 "BatchSampler": BatchSampler, "RandomSampler": RandomSampler, "SequentialSampler": SequentialSampler}
-    for name, source in notebook_definitions().items():
-        exec(compile(source, f"{NOTEBOOK.name}:{name}", "exec"), namespace)
-    return namespace
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_notebook_definition_is_a_verbatim_copy_of_the_helper(name):
-    source = notebook_definitions()[name]
-    assert source + "\n" == inspect.getsource(getattr(helpers.train, name)), (
-        f"{name} in {NOTEBOOK.name} and in helpers/train.py differ: copy one to the other and rerun `make outputs`"
-    )
-
 
 def toy_problem(n: int = 256, features: int = 5, classes: int = 3) -> tuple[TensorDataset, TensorDataset]:
     """A learnable seeded problem: labels are the argmax of a fixed random linear map; 3/4 train, 1/4 valid."""
@@ -67,14 +29,6 @@ def run_fit(fns, epochs: int = 3, lr: float = 0.1, device=None) -> tuple[list[di
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     train_dl, valid_dl = fns["get_data"](train_ds, valid_ds, bs=16)
     return fns["fit"](model, F.cross_entropy, opt, train_dl, valid_dl, epochs, device=device), model
-
-
-def test_notebook_fit_and_helpers_fit_give_the_same_history(inline):
-    inline_history, inline_model = run_fit(inline)
-    helper_history, helper_model = run_fit(vars(helpers.train))
-    assert inline_history == helper_history
-    assert torch.equal(inline_model.weight, helper_model.weight)
-    assert inline["fit"].__globals__ is inline  # the notebook's fit really called the notebook's helpers
 
 
 def test_fit_returns_one_dict_per_epoch_with_the_expected_keys():

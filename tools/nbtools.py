@@ -1,15 +1,17 @@
-"""Notebook tooling shared by the test suite and ``make outputs``.
+"""Notebook tooling for authors, used by ``make outputs``, the tests and the benchmark.
 
-- ``COURSE_ENV``: the environment every notebook runs in, under pytest and under ``make outputs``.
+- ``ROOT``, ``NOTEBOOK_DIR``, ``notebook_paths()``: where the repository and the course notebooks are.
 - ``execution_problems``: the guard against notebooks that nbval would pass silently.
-- ``execute``: restart-and-run-all with nbclient, storing outputs reproducibly.
+- ``execute``: restart-and-run-all with nbclient in the course environment (``tools.env``), storing outputs
+  reproducibly.
+- ``definition_sources``, ``unsafe_torch_loads``: read what a notebook's code cells define and load.
 
-Run ``python -m tests.nbtools outputs [NOTEBOOK ...]`` to regenerate stored outputs.
+Run ``python -m tools.nbtools outputs [NOTEBOOK ...]`` to regenerate stored outputs.
 """
 
 from __future__ import annotations
 
-import os
+import ast
 import re
 import sys
 import time
@@ -17,27 +19,15 @@ from pathlib import Path
 
 import nbformat
 
+from tools.env import apply_course_env
+
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
-
-# Defaults only: OMP_NUM_THREADS=2 or ATEN_CPU_CAPABILITY can still be set from outside to check portability.
-COURSE_ENV = {
-    "OMP_NUM_THREADS": "1",
-    "PYTHONHASHSEED": "0",
-    "PYTHONWARNINGS": "error::DeprecationWarning,error::FutureWarning",
-    "TQDM_DISABLE": "1",  # progress bars print rates to stderr, which nbval compares
-}
-
-
-def apply_course_env() -> None:
-    """Set the course's environment defaults in this process, so kernels started from it inherit them."""
-    for key, value in COURSE_ENV.items():
-        os.environ.setdefault(key, value)
+NOTEBOOK_DIR = ROOT / "notebooks"
 
 
 def notebook_paths() -> list[Path]:
     """Return the course notebooks, in order."""
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
 def code_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
@@ -53,11 +43,15 @@ def execution_problems(nb: nbformat.NotebookNode) -> list[str]:
     counts = [c.get("execution_count") for c in cells]
     unexecuted = [i for i, n in enumerate(counts) if n is None]
     if unexecuted:
-        return [f"{len(unexecuted)} of {len(cells)} code cells were never executed (first: code cell {unexecuted[0]}); "
-                "nbval would pass them without comparing anything. Run `make outputs`."]
+        return [
+            f"{len(unexecuted)} of {len(cells)} code cells were never executed (first: code cell {unexecuted[0]}); "
+            "nbval would pass them without comparing anything. Run `make outputs`."
+        ]
     if counts != list(range(1, len(cells) + 1)):
-        return [f"execution counts are {counts}, not 1..{len(cells)}: outputs were not made by one "
-                "restart-and-run-all. Run `make outputs`."]
+        return [
+            f"execution counts are {counts}, not 1..{len(cells)}: outputs were not made by one "
+            "restart-and-run-all. Run `make outputs`."
+        ]
     return []
 
 
@@ -78,26 +72,23 @@ def relative_traceback(out: nbformat.NotebookNode) -> None:
     out.traceback = [line.replace(f"{ROOT}/", "") for line in out.traceback]
 
 
-def function_sources(path: Path) -> dict[str, list[str]]:
-    """Return the source of every top-level function defined in the notebook's code cells, by name, in order."""
-    import ast
-
+def definition_sources(path: Path) -> dict[str, list[str]]:
+    """Return the source of every top-level function and class defined in the notebook's code cells, by name, in order."""
     found: dict[str, list[str]] = {}
     for cell in code_cells(nbformat.read(path, as_version=4)):
         try:
             tree = ast.parse(cell.source)
-        except SyntaxError:  # IPython-only syntax (magics): such a cell holds no promoted function
+        except SyntaxError:  # IPython-only syntax (magics): such a cell holds no promoted definition
             continue
+        lines = cell.source.splitlines()
         for node in tree.body:
-            if isinstance(node, ast.FunctionDef):
-                found.setdefault(node.name, []).append(ast.get_source_segment(cell.source, node))
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):  # whole lines: a comment ending the last one too
+                found.setdefault(node.name, []).append("\n".join(lines[node.lineno - 1 : node.end_lineno]))
     return found
 
 
 def unsafe_torch_loads(source: str) -> list[str]:
     """Return each ``torch.load(...)`` call in ``source`` that does not pass ``weights_only=True``."""
-    import ast
-
     try:
         tree = ast.parse(source)
     except SyntaxError:  # IPython-only syntax; fall back to a text check of whole lines
@@ -105,8 +96,10 @@ def unsafe_torch_loads(source: str) -> list[str]:
     bad = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and ast.unparse(node.func) == "torch.load":
-            if not any(k.arg == "weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
-                       for k in node.keywords):
+            if not any(
+                k.arg == "weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in node.keywords
+            ):
                 bad.append(ast.unparse(node))
     return bad
 
@@ -164,8 +157,14 @@ def execute(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
     apply_course_env()
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            store_widget_state=False, resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        store_widget_state=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     client.execute()
     nb = clean(nb)
     nbformat.validate(nb)

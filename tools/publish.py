@@ -1,8 +1,8 @@
 """Build what learners and instructors open: student copies, offline slide decks and a static site.
 
-    python -m tests.publish student   # build/student/NN_topic.ipynb: no outputs, solutions blanked
-    python -m tests.publish slides    # build/slides/NN_topic.slides.html: reveal.js, works offline
-    python -m tests.publish site      # build/site/index.html + one page per executed notebook
+    python -m tools.publish student   # build/student/NN_topic.ipynb: no outputs, solutions blanked
+    python -m tools.publish slides    # build/slides/NN_topic.slides.html: reveal.js, works offline
+    python -m tools.publish site      # build/site/index.html + one page per executed notebook
 
 Front-end assets (reveal.js, require.js, jQuery, MathJax 2) are vendored at build time from the npm
 registry with ``npm pack`` (cached in build/vendor/), never loaded from the internet by the pages.
@@ -21,17 +21,26 @@ from pathlib import Path
 import nbformat
 
 from helpers.exercises import Exercise
-from tests.nbtools import ROOT, notebook_paths
+from tools.nbtools import ROOT, notebook_paths
 
 BUILD = ROOT / "build"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NPM_PACKAGES = {"reveal.js": "4.6.0", "requirejs": "2.3.8", "jquery": "3.8.0", "mathjax": "2.7.9"}
-MATHJAX_PARTS = ["MathJax.js", "config", "extensions", "jax/element", "jax/input/TeX", "jax/output/CommonHTML",
-                 "fonts/HTML-CSS/TeX/woff", "localization/en"]
+MATHJAX_PARTS = [
+    "MathJax.js",
+    "config",
+    "extensions",
+    "jax/element",
+    "jax/input/TeX",
+    "jax/output/CommonHTML",
+    "fonts/HTML-CSS/TeX/woff",
+    "localization/en",
+]
 SOLUTION_PROMPT = "# Your solution here: write it, run it, then compare with the full notebook."
 
 
-def is_solution(cell) -> bool:
+def is_solution(cell: nbformat.NotebookNode) -> bool:
+    """True for a code cell tagged ``solution``."""
     return cell.cell_type == "code" and "solution" in cell.metadata.get("tags", [])
 
 
@@ -71,12 +80,14 @@ def starter(source: str, answers: tuple[str, ...]) -> str | None:
     if not answers or number is None:
         return None
     lines = [f"# Exercise {number}: write your code, put your answers in place of each ____, then run the cell"]
+
     def blank(node: ast.FunctionDef | ast.ClassDef, indent: str = "") -> list[str]:
         """The decorators and signature of a def (or class, with its methods blanked), then ``return ____``."""
+
         def start(n: ast.stmt) -> int:
             return min([n.lineno] + [d.lineno for d in getattr(n, "decorator_list", [])])
 
-        text = source.splitlines()[start(node) - 1: start(node.body[0]) - 1]
+        text = source.splitlines()[start(node) - 1 : start(node.body[0]) - 1]
         doc = ast.get_docstring(node)
         inner = indent + "    "
         text += [f'{inner}"""{doc}"""'] if doc else []
@@ -105,8 +116,9 @@ def exercise_answers(path: Path) -> dict[int, tuple[str, ...]]:
     return {ex.number: ex.answers for ex in vars(module).values() if isinstance(ex, Exercise)}
 
 
-def student_copy(nb: nbformat.NotebookNode, keep_checks: bool = False,
-                 answers: dict[int, tuple[str, ...]] | None = None) -> nbformat.NotebookNode:
+def student_copy(
+    nb: nbformat.NotebookNode, keep_checks: bool = False, answers: dict[int, tuple[str, ...]] | None = None
+) -> nbformat.NotebookNode:
     """Return ``nb`` with outputs cleared, check cells dropped, and each solution replaced by the learner's starter.
 
     A checkable solution (one that ends with ``exN.check()``, ``answers`` naming what exercise N asks for) becomes
@@ -119,8 +131,10 @@ def student_copy(nb: nbformat.NotebookNode, keep_checks: bool = False,
         if is_solution(cell):
             number = checked_exercise(cell.source)
             source = starter(cell.source, (answers or {}).get(number, ())) if number else None
-            cell = nbformat.v4.new_code_cell(source or SOLUTION_PROMPT, metadata={
-                "tags": ["exercise"], "slideshow": cell.metadata.get("slideshow", {"slide_type": "-"})})
+            cell = nbformat.v4.new_code_cell(
+                source or SOLUTION_PROMPT,
+                metadata={"tags": ["exercise"], "slideshow": cell.metadata.get("slideshow", {"slide_type": "-"})},
+            )
         elif cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         cells.append(cell)
@@ -152,8 +166,13 @@ def npm_package(name: str, version: str) -> Path:
     unpacked = vendor / f"{name}-{version}"
     if not (unpacked / "package" / "package.json").exists():
         vendor.mkdir(parents=True, exist_ok=True)
-        tgz = subprocess.run(["npm", "pack", f"{name}@{version}", "--silent"], cwd=vendor, check=True,
-                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        tgz = (
+            subprocess.run(
+                ["npm", "pack", f"{name}@{version}", "--silent"], cwd=vendor, check=True, capture_output=True, text=True
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         with tarfile.open(vendor / tgz) as tar:
             tar.extractall(unpacked, filter="data")
     return unpacked / "package"
@@ -176,8 +195,11 @@ def vendor_assets(dest: Path) -> None:
 
 
 # nbconvert settings that point the pages at the vendored ``assets/`` instead of CDNs.
-OFFLINE = {"require_js_url": "assets/require.js", "extra_template_basedirs": [str(TEMPLATES)],
-           "mathjax_url": "assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"}
+OFFLINE = {
+    "require_js_url": "assets/require.js",
+    "extra_template_basedirs": [str(TEMPLATES)],
+    "mathjax_url": "assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
+}
 
 
 def build_slides(out: Path = BUILD / "slides") -> list[Path]:
@@ -185,9 +207,15 @@ def build_slides(out: Path = BUILD / "slides") -> list[Path]:
     from nbconvert import SlidesExporter
 
     vendor_assets(out / "assets")
-    exporter = SlidesExporter(template_name="course_reveal", reveal_url_prefix="assets/reveal.js", reveal_theme="white",
-                              jquery_url="assets/jquery.min.js", exclude_input_prompt=True,
-                              exclude_output_prompt=True, **OFFLINE)
+    exporter = SlidesExporter(
+        template_name="course_reveal",
+        reveal_url_prefix="assets/reveal.js",
+        reveal_theme="white",
+        jquery_url="assets/jquery.min.js",
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        **OFFLINE,
+    )
     written = []
     for path in notebook_paths():
         (dest := out / f"{path.stem}.slides.html").write_text(export(exporter, path))
@@ -195,10 +223,13 @@ def build_slides(out: Path = BUILD / "slides") -> list[Path]:
     return written
 
 
-def notebook_table() -> list[tuple[str, str, str, str]]:
-    """Rows (number, link text, what you learn, runtime) of the README's notebook table."""
-    rows = re.findall(r"^\| (\d\d) \| \[([^\]]+)\]\(notebooks/(\S+?)\.ipynb\) \| (.+?) \| (.+?) \|$",
-                      (ROOT / "README.md").read_text(), re.M)
+def notebook_table() -> list[tuple[str, str, str, str, str]]:
+    """Rows (number, link text, notebook stem, what you learn, runtime) of the README's notebook table."""
+    rows = re.findall(
+        r"^\| (\d\d) \| \[([^\]]+)\]\(notebooks/(\S+?)\.ipynb\) \| (.+?) \| (.+?) \|$",
+        (ROOT / "README.md").read_text(),
+        re.M,
+    )
     return [(num, title, stem, learn, runtime) for num, title, stem, learn, runtime in rows]
 
 
@@ -212,9 +243,11 @@ def build_site(out: Path = BUILD / "site") -> list[Path]:
     for path in notebook_paths():
         (dest := out / f"{path.stem}.html").write_text(export(exporter, path))
         written.append(dest)
-    rows = "\n".join(f'<tr><td>{n}</td><td><a href="{stem}.html">{html.escape(title)}</a></td>'
-                     f"<td>{html.escape(learn)}</td><td>{html.escape(rt)}</td></tr>"
-                     for n, title, stem, learn, rt in notebook_table())
+    rows = "\n".join(
+        f'<tr><td>{n}</td><td><a href="{stem}.html">{html.escape(title)}</a></td>'
+        f"<td>{html.escape(learn)}</td><td>{html.escape(rt)}</td></tr>"
+        for n, title, stem, learn, rt in notebook_table()
+    )
     index = (TEMPLATES / "index.html").read_text().replace("{{rows}}", rows)
     (out / "index.html").write_text(index)
     return [out / "index.html", *written]
