@@ -179,15 +179,15 @@ def test_bad_archive_names_file_and_both_checksums(tmp_path, damage):
     assert not (raw_dir(tmp_path) / name).exists() and leftovers(tmp_path) == []
 
 
-def test_bad_extracted_file_is_deleted_and_restored_from_archive(tmp_path):
+def test_bad_extracted_file_is_replaced_from_archive(tmp_path):
     raw_dir(tmp_path).mkdir(parents=True)
     name = "tiny-labels-idx1-ubyte"
     (raw_dir(tmp_path) / f"{name}.gz").write_bytes(GZ[f"{name}.gz"])
     bad = raw_dir(tmp_path) / name
     bad.write_bytes(TINY[name][:-5])  # truncated
-    with pytest.warns(UserWarning, match=f"{TINY_SHA[name]}.*deleted"):
+    with pytest.warns(UserWarning, match=f"replaced a damaged local copy: .*{TINY_SHA[name]}"):
         fetch_mnist(tmp_path, mirrors=[], checksums={name: TINY_SHA[name]})
-    assert bad.read_bytes() == TINY[name]
+    assert bad.read_bytes() == TINY[name] and leftovers(tmp_path) == []
 
 
 def test_bad_extracted_file_with_no_other_source_is_removed_and_reported(tmp_path):
@@ -215,8 +215,11 @@ def test_data_root_is_the_repository_unless_overridden(monkeypatch, tmp_path):
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     monkeypatch.chdir(tmp_path)  # the working directory must not matter
     assert data.data_root() == Path(__file__).resolve().parent.parent / "data"
+    (tmp_path / "elsewhere").mkdir()
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "elsewhere"))
     assert data.data_root() == (tmp_path / "elsewhere").resolve()
+    monkeypatch.setenv("COURSE_DATA_DIR", "")  # set but empty: as if unset
+    assert data.data_root() == Path(__file__).resolve().parent.parent / "data"
 
 
 def test_env_override_extracts_shipped_archives_there(monkeypatch, tmp_path):
