@@ -157,6 +157,7 @@ def _write_verified(dest: Path, chunks: Iterable[bytes], expected: str, source: 
                 f.write(chunk)
             if h.hexdigest() != expected:
                 raise DataError(f"{source}: sha256 {h.hexdigest()}, expected {expected}")
+            f.flush()  # every byte is in the file before it gets its final name
             if fcntl is None:
                 f.close()  # Windows cannot rename an open file
             try:
@@ -190,7 +191,8 @@ def _remove_if_stale(part: Path) -> None:
 
 def _remove_stale_parts(raw: Path, names: Iterable[str]) -> None:
     """Remove the course's own temporary files (``.<name>.<random>.part``) left in ``raw`` by killed processes."""
-    pattern = re.compile(r"\.(?:%s)\.[A-Za-z0-9_]{8,16}\.part" % "|".join(map(re.escape, names)))
+    ours = "|".join(map(re.escape, names))  # random part: 16 hex digits; 8 characters from older versions' mkstemp
+    pattern = re.compile(rf"\.(?:{ours})\.[A-Za-z0-9_]{{8,16}}\.part")
     try:
         parts = [raw / e.name for e in os.scandir(raw) if pattern.fullmatch(e.name)]
     except OSError:

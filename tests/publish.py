@@ -76,7 +76,7 @@ def npm_pack(spec: str, vendor: Path) -> str:
              f"or copy {vendor}/ from a machine where `make slides` worked.")
     try:
         result = subprocess.run([npm, "pack", spec, "--prefer-offline", "--loglevel=error"], cwd=vendor,
-                                capture_output=True, text=True, timeout=NPM_TIMEOUT)
+                                capture_output=True, text=True, timeout=NPM_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         raise BuildError(f"`npm pack {spec}` did not finish within {NPM_TIMEOUT} s: is the npm registry reachable? "
                          + retry) from None

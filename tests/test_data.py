@@ -483,9 +483,9 @@ def as_nobody(*args: str) -> subprocess.CompletedProcess:
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
     for python in (sys.executable, "/usr/bin/python3"):  # the venv's may live where nobody cannot go
         if subprocess.run([*drop, python, "-c", "import sys, helpers.data; assert sys.version_info >= (3, 10)"],
-                          env=env, capture_output=True).returncode == 0:
+                          env=env, capture_output=True, check=False).returncode == 0:
             return subprocess.run([*drop, python, "-c", NOBODY, *args], env=env, capture_output=True, text=True,
-                                  timeout=120)
+                                  timeout=120, check=False)
     pytest.skip(f"the user nobody cannot run {sys.executable} or /usr/bin/python3 with {ROOT} importable")
 
 
