@@ -5,6 +5,9 @@ extracts them next to the archives (the layout ``torchvision.datasets.MNIST`` ex
 every file by sha256, and only downloads when neither an extracted file nor a shipped archive
 is good. Nothing is ever unpickled. ``load_mnist`` parses the verified files itself (``_read_idx``, the format
 notebook 07 parses with numpy): importing torchvision just to read them would cost each kernel ~190 MB.
+
+Several users and processes may share the files: each is written to a locked temporary file with the mode the
+umask gives, verified, then renamed into place atomically; data/README.md states the guarantees.
 """
 
 from __future__ import annotations
@@ -231,7 +234,7 @@ def default_mirrors() -> list[str]:
 def _from_archives(name: str, expected: str, raw: Path, dest: Path, failures: list[str]) -> bool:
     """Extract ``name`` from the first good ``.gz`` in ``raw`` or the repository; record the bad ones."""
     for gz in dict.fromkeys([raw / f"{name}.gz", REPO_DATA_DIR / "MNIST" / "raw" / f"{name}.gz"]):
-        if gz.exists():
+        if os.path.exists(gz):  # False also where it cannot be looked at (a folder without permission)
             try:
                 _write_verified(dest, _gunzip_chunks(_read_chunks(gz)), expected, f"{gz} (decompressed)")
                 return True
@@ -295,7 +298,7 @@ def _provide(name: str, expected: str, raw: Path, mirrors: Sequence[str] | None,
         raise _cannot_write(name, raw, [*failures, str(e)]) from e.__cause__
     if _check(dest, expected) is None:
         return damaged  # another process put a verified copy in place meanwhile
-    if " sha256 " in problem:  # never keep a bad extracted file; an unreadable one may be another user's
+    if problem.endswith(f", expected {expected}"):  # never keep a bad file; an unreadable one may be another user's
         with contextlib.suppress(OSError):
             dest.unlink(missing_ok=True)
             failures[0] += " (deleted)"
