@@ -62,6 +62,10 @@ def fit(model: nn.Module, loss_fn, opt: torch.optim.Optimizer, train_dl, valid_d
 
     Batches are moved to ``device`` (default: where the model's parameters are); move the model there first.
     """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"fit: epochs must be a whole number, at least 1, not {epochs!r}")
+    if next(model.parameters(), None) is None:
+        raise ValueError("fit: the model has no parameters to train; did you forget to give it layers?")
     from tqdm import tqdm  # tqdm.auto would warn in notebooks without ipywidgets
 
     device = torch.device(device) if device is not None else next(model.parameters()).device

@@ -137,3 +137,23 @@ def test_fit_on_cpu_with_an_explicit_device(device):
     history, model = run_fit(vars(helpers.train), epochs=2, device=device)
     assert len(history) == 2 and next(model.parameters()).device.type == "cpu"
     assert history == run_fit(vars(helpers.train), epochs=2)[0]  # device=None: wherever the model is
+
+
+class Untouchable:
+    """A loader that fails the test if fit reads it: argument errors must come before any work."""
+
+    def __iter__(self):
+        raise AssertionError("fit read a batch before checking its arguments")
+
+
+@pytest.mark.parametrize("epochs", [0, -1, 2.0, "3", None])
+def test_fit_rejects_an_epoch_count_that_is_not_a_whole_number_from_1(epochs):
+    model = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match=rf"fit: epochs must be a whole number, at least 1, not {epochs!r}"):
+        helpers.train.fit(model, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1), Untouchable(),
+                          Untouchable(), epochs)
+
+
+def test_fit_rejects_a_model_without_parameters():
+    with pytest.raises(ValueError, match="fit: the model has no parameters to train; did you forget"):
+        helpers.train.fit(nn.Sequential(nn.Flatten(), nn.ReLU()), F.cross_entropy, None, Untouchable(), Untouchable(), 1)

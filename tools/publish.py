@@ -160,19 +160,53 @@ def build_student(out: Path = BUILD / "student") -> list[Path]:
     return written
 
 
+NPM_TIMEOUT = 120  # seconds for one `npm pack`: ample online (about 5 s here), and an offline build stops in 2 min
+
+
+class BuildError(SystemExit):
+    """A build step failed: the message (printed without a traceback) says why and what to do."""
+
+
+def npm_pack(spec: str, vendor: Path) -> str:
+    """Run ``npm pack spec`` in ``vendor`` and return the tarball's name; a BuildError says what to do if it fails."""
+    if (npm := shutil.which("npm")) is None:
+        raise BuildError(
+            f"npm is not installed, and slides and the site need {spec} from the npm registry once. "
+            f"Install Node.js with npm (for example `apt install npm`), then build once online; "
+            f"the packages are kept in {vendor}/ and later builds need no network."
+        )
+    retry = (
+        f"Build once with a network (the packages are then kept in {vendor}/ and later builds need none), "
+        f"or copy {vendor}/ from a machine where `make slides` worked."
+    )
+    try:
+        result = subprocess.run(
+            [npm, "pack", spec, "--prefer-offline", "--loglevel=error"],
+            cwd=vendor,
+            capture_output=True,
+            text=True,
+            timeout=NPM_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise BuildError(
+            f"`npm pack {spec}` did not finish within {NPM_TIMEOUT} s: is the npm registry reachable? " + retry
+        ) from None
+    if result.returncode != 0 or not result.stdout.strip():
+        raise BuildError(
+            f"`npm pack {spec}` failed (exit status {result.returncode}); npm said:\n"
+            f"{result.stderr.strip() or '(nothing)'}\n" + retry
+        )
+    return result.stdout.strip().splitlines()[-1]
+
+
 def npm_package(name: str, version: str) -> Path:
     """Return the unpacked npm package ``name@version``, fetched once with ``npm pack`` into build/vendor."""
     vendor = BUILD / "vendor"
     unpacked = vendor / f"{name}-{version}"
     if not (unpacked / "package" / "package.json").exists():
         vendor.mkdir(parents=True, exist_ok=True)
-        tgz = (
-            subprocess.run(
-                ["npm", "pack", f"{name}@{version}", "--silent"], cwd=vendor, check=True, capture_output=True, text=True
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        tgz = npm_pack(f"{name}@{version}", vendor)
         with tarfile.open(vendor / tgz) as tar:
             tar.extractall(unpacked, filter="data")
     return unpacked / "package"
