@@ -1,7 +1,7 @@
 """The training loop taught in notebook 08 (``08_dataloader``), promoted verbatim.
 
 ``accuracy``, ``loss_batch``, ``batches``, ``get_data``, ``evaluate`` and ``fit`` are written inline in that notebook first;
-``tests/test_train.py`` checks that the notebook's ``fit`` and this one give the same history.
+``tests/test_promotion.py`` checks that the notebook's definitions and these are identical and train alike.
 """
 
 from __future__ import annotations
