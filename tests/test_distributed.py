@@ -1,14 +1,14 @@
-"""helpers.distributed: DDP in spawned processes matches one process, and no worker outlives its launch."""
+"""helpers.distributed: DDP in spawned processes matches one process, and no worker or file outlives its launch."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import psutil
@@ -18,41 +18,42 @@ import torch.multiprocessing as mp
 from torch.utils.data import TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
-from helpers import distributed
-from helpers.distributed import (DDPConfig, allreduce_demo, free_port, launch, make_model, rank_indices, retryable,
-                                 run_ddp, single_process_reference)
+from helpers._spawn import worker, worker_logs
+from helpers.distributed import (
+    DDPConfig,
+    allreduce_demo,
+    make_model,
+    rank_indices,
+    run_ddp,
+    single_process_reference,
+    train,
+    workspace,
+)
+from helpers.train import accuracy
 
 
-def sleepy_worker(rank: int, world_size: int, port: int, result_path: str) -> None:
+@worker(timeout=3)
+def sleepy_worker(rank: int, world_size: int, workdir: str) -> None:
     """A peer that hangs: it never finishes on its own."""
     print(f"rank {rank} is about to hang", flush=True)
     time.sleep(600)
 
 
-def chatty_worker(rank: int, world_size: int, port: int, result_path: str) -> None:
+@worker
+def chatty_worker(rank: int, world_size: int, workdir: str) -> None:
     """A worker that writes to stdout and stderr from Python and from the OS level."""
     print(f"stdout of rank {rank}", flush=True)
     print(f"stderr of rank {rank}", file=sys.stderr, flush=True)
     os.write(2, f"fd 2 of rank {rank}\n".encode())
-    if rank == 0:
-        torch.save({"rank": torch.tensor(rank)}, result_path)
+    allreduce_demo.__wrapped__(rank, world_size, workdir)  # the undecorated worker: rank 0 saves result.pt
 
 
-def failing_worker(rank: int, world_size: int, port: int, result_path: str) -> None:
-    """A worker that raises on rank 1, and counts its attempts in ``attempts.txt``."""
+@worker
+def failing_worker(rank: int, world_size: int, workdir: str) -> None:
+    """A worker that raises on rank 1 while rank 0 waits for it in a collective."""
     if rank == 1:
-        with open(Path(result_path).with_name("attempts.txt"), "a") as f:
-            f.write("attempt\n")
         raise ValueError("rank 1 failed on purpose")
-
-
-def crash_once_worker(rank: int, world_size: int, port: int, result_path: str) -> None:
-    """Rank 1 dies of SIGABRT the first time (as a C++ abort would); then an all-reduce that works."""
-    marker = Path(result_path).with_name("crashed-once")
-    if rank == 1 and not marker.exists():
-        marker.touch()
-        os.abort()
-    allreduce_demo(rank, world_size, port, result_path)
+    allreduce_demo.__wrapped__(rank, world_size, workdir)  # blocks: rank 1 never joins
 
 
 def worker_processes() -> list[psutil.Process]:
@@ -61,17 +62,19 @@ def worker_processes() -> list[psutil.Process]:
     return [p for p in children if "resource_tracker" not in " ".join(p.cmdline())]
 
 
+def error_files() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("pytorch-errorfile-*"))
+
+
 def tiny_config(**overrides) -> DDPConfig:
     g = torch.Generator().manual_seed(0)
     x, y = torch.rand(67, 784, generator=g), torch.randint(0, 10, (67,), generator=g)  # 67: odd, so ranks are padded
-    return DDPConfig(x, y, **{"n_hidden": 8, "bs": 8, "lr": 0.5, "epochs": 2, **overrides})
+    xv, yv = torch.rand(21, 784, generator=g), torch.randint(0, 10, (21,), generator=g)  # 21: unequal rank slices
+    return DDPConfig(x, y, xv, yv, **{"n_hidden": 8, "bs": 8, "lr": 0.5, "epochs": 2, **overrides})
 
 
-def test_free_port_is_bindable():
-    port = free_port()
-    assert 1024 <= port <= 65535
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", port))
+def assert_no_worker_left() -> None:
+    assert worker_processes() == [] and multiprocessing.active_children() == []
 
 
 @pytest.mark.parametrize("n, world_size, epoch", [(10, 2, 0), (11, 2, 1), (10, 3, 0), (2, 5, 3)])
@@ -85,8 +88,9 @@ def test_rank_indices_reproduce_distributed_sampler(n, world_size, epoch):
 
 def test_config_stores_compact_copies_of_slices():
     x = torch.rand(100, 784)
-    config = DDPConfig(x[:10], torch.arange(100)[:10])
+    config = DDPConfig(x[:10], torch.arange(100)[:10], x[10:15], torch.arange(5))
     assert config.x_train.untyped_storage().nbytes() == 10 * 784 * 4
+    assert config.x_valid.untyped_storage().nbytes() == 5 * 784 * 4
     torch.testing.assert_close(config.x_train, x[:10])
 
 
@@ -94,86 +98,90 @@ def test_make_model_is_seeded_and_leaves_the_global_rng_alone():
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    a, b = make_model(tiny_config()), make_model(tiny_config())
+    a, b = make_model(tiny_config()), make_model(tiny_config(batchnorm=True))
     torch.testing.assert_close(torch.rand(3), expected)
-    torch.testing.assert_close(a.state_dict(), b.state_dict())
+    torch.testing.assert_close(a.state_dict(), make_model(tiny_config()).state_dict())
+    assert isinstance(b[1], torch.nn.BatchNorm1d)
 
 
-def test_allreduce_demo_sums_on_every_rank():
-    assert launch(allreduce_demo, 2, timeout=60)["held"].tolist() == [3.0, 3.0]
-    assert worker_processes() == [] and multiprocessing.active_children() == []
-
-
-def test_a_port_taken_by_another_program_is_retried_once(monkeypatch):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        ports = iter([taken.getsockname()[1]])  # the first port launch tries is already in use
-        monkeypatch.setattr(distributed, "free_port", lambda: next(ports, None) or free_port())
-        assert launch(allreduce_demo, 2, timeout=60)["held"].tolist() == [3.0, 3.0]
-    assert worker_processes() == [] and multiprocessing.active_children() == []
-
-
-def test_ddp_matches_single_process_reference_and_leaves_no_process(tmp_path):
+def test_ddp_matches_single_process_reference():
     config = tiny_config()
-    ddp = run_ddp(config, world_size=2, timeout=120)
+    ddp = run_ddp(config, world_size=2)
     ref = single_process_reference(config, world_size=2)
     torch.testing.assert_close(ddp["losses"], ref["losses"])  # (2 ranks, 2 epochs x 5 steps)
     assert ddp["losses"].shape == (2, 10)
     torch.testing.assert_close(ddp["state_dict"], ref["state_dict"])
     assert not torch.equal(ddp["state_dict"]["0.weight"], make_model(config).state_dict()["0.weight"])  # it trained
-    assert worker_processes() == [] and multiprocessing.active_children() == []
+    assert ddp["same_as_checkpoint"].tolist() == [True, True]  # every replica equals rank 0's checkpoint
+    model = make_model(config)
+    model.load_state_dict(ddp["state_dict"])
+    with torch.no_grad():  # the all-reduced counts give the accuracy of the whole validation set, on every rank
+        assert ddp["accuracy"].tolist() == [accuracy(model(config.x_valid), config.y_valid).item()] * 2
+    assert_no_worker_left()
 
 
-def test_worker_output_goes_to_rank_logs_not_to_the_caller(tmp_path, capfd):
-    assert launch(chatty_worker, 2, timeout=60, workdir=str(tmp_path))["rank"].item() == 0
+def test_accumulating_with_no_sync_equals_a_twice_larger_batch():
+    config = tiny_config()
+    config = replace(config, x_train=config.x_train[:64], y_train=config.y_train[:64])  # 32 per rank: 4 batches of 8
+    big = single_process_reference(config, world_size=2)  # what DDP with bs=8 gives (test above)
+    accumulated = run_ddp(replace(config, bs=4, accum=2))
+    torch.testing.assert_close(accumulated["state_dict"], big["state_dict"])
+    torch.testing.assert_close(accumulated["losses"], big["losses"])
+    with pytest.raises(ValueError, match="accum=3 must divide the 4 batches per epoch"):
+        train(torch.nn.Linear(784, 10), replace(config, accum=3), rank=0, world_size=2)  # checked before training
+    assert_no_worker_left()
+
+
+def test_batchnorm_uses_per_rank_statistics():
+    config = replace(tiny_config(batchnorm=True), x_train=tiny_config().x_train[:64], y_train=tiny_config().y_train[:64])
+    ddp = run_ddp(config)
+    per_rank = single_process_reference(config, world_size=2)  # each rank's 8 samples normalised on their own
+    one_batch = single_process_reference(replace(config, bs=16), world_size=1)  # 16 samples normalised together
+    params = [name for name, _ in make_model(config).named_parameters()]
+    for name in params:
+        torch.testing.assert_close(ddp["state_dict"][name], per_rank["state_dict"][name])
+    assert max((ddp["state_dict"][k] - one_batch["state_dict"][k]).abs().max() for k in params) > 1e-3
+    assert ddp["same_as_checkpoint"].tolist() == [True, True]  # evaluation synced rank 0's running statistics
+    assert_no_worker_left()
+
+
+def test_allreduce_demo_sums_on_every_rank_and_workers_write_only_to_their_logs(capfd):
+    with workspace() as workdir:
+        mp.spawn(chatty_worker, args=(2, workdir), nprocs=2, join=True)
+        assert torch.load(Path(workdir) / "result.pt", weights_only=True)["held"].tolist() == [3.0, 3.0]
+        logs = worker_logs(workdir)
+    assert not Path(workdir).exists()
     out, err = capfd.readouterr()
     assert "rank" not in out + err, out + err  # a notebook cell that launches workers shows nothing of theirs
     for rank in range(2):
-        log = (tmp_path / f"rank{rank}.log").read_text()
-        assert all(f"{what} of rank {rank}" in log for what in ("stdout", "stderr", "fd 2")), log
+        assert all(f"{what} of rank {rank}" in logs for what in ("stdout", "stderr", "fd 2")), logs
+    assert_no_worker_left()
 
 
-def test_a_hung_worker_times_out_and_is_killed(tmp_path):
+def test_a_hung_worker_is_killed_at_its_deadline():
     start = time.monotonic()
-    with pytest.raises(TimeoutError, match="sleepy_worker: the workers were not done after 5 s"):
-        launch(sleepy_worker, 2, timeout=5, workdir=str(tmp_path))
+    with pytest.raises(mp.ProcessExitedException, match="terminated with signal SIGALRM"), workspace() as workdir:
+        mp.spawn(sleepy_worker, args=(2, workdir), nprocs=2, join=True)
     assert time.monotonic() - start < 30
-    assert worker_processes() == [] and multiprocessing.active_children() == []
+    assert_no_worker_left()
 
 
-def test_a_failing_worker_raises_once_and_leaves_no_process_and_no_file(tmp_path):
-    error_files = lambda: set(Path(tempfile.gettempdir()).glob("pytorch-errorfile-*"))  # noqa: E731
+def test_a_failing_worker_surfaces_its_error_and_leaves_no_process_and_no_file():
     before = error_files()
-    with pytest.raises(RuntimeError, match="failing_worker failed(.|\n)*rank 1 failed on purpose"):
-        launch(failing_worker, 2, timeout=60, workdir=str(tmp_path))
-    assert (tmp_path / "attempts.txt").read_text() == "attempt\n"  # a bug in the worker is not retried
-    assert worker_processes() == [] and multiprocessing.active_children() == []
+    with pytest.raises(mp.ProcessRaisedException, match="ValueError: rank 1 failed on purpose") as error_info, \
+            workspace() as workdir:
+        mp.spawn(failing_worker, args=(2, workdir), nprocs=2, join=True)
+    assert "rank 1 failed on purpose" in str(error_info.value)  # the worker's own traceback
+    if sys.version_info >= (3, 11):  # and, as a note, what the ranks printed
+        assert "--- rank0.log" in "".join(error_info.value.__notes__)
+    assert_no_worker_left()  # rank 0, stuck in its all-reduce, was killed
     assert error_files() <= before
-
-
-def test_a_worker_killed_by_a_signal_is_retried_once(tmp_path, capfd):
-    assert launch(crash_once_worker, 2, timeout=60, workdir=str(tmp_path))["held"].tolist() == [3.0, 3.0]
-    assert (tmp_path / "crashed-once").exists()
-    assert "Terminating process" not in capfd.readouterr().err  # torch's warning would land in a notebook cell
-    assert worker_processes() == [] and multiprocessing.active_children() == []
-
-
-def test_retryable_tells_the_machinery_from_the_worker():
-    def failure(cause: Exception) -> RuntimeError:
-        error = RuntimeError(f"fn failed: {cause}")
-        error.__cause__ = cause
-        return error
-
-    exited = mp.ProcessExitedException("process 1 terminated with signal SIGABRT", 1, 123, -6, "SIGABRT")
-    raised = mp.ProcessRaisedException("ValueError: bad", 1, 123)
-    assert retryable(failure(exited)) and not retryable(failure(raised))
-    assert retryable(failure(mp.ProcessRaisedException("code: -98, name: EADDRINUSE", 0, 123)))
+    assert not Path(workdir).exists()
 
 
 def test_importing_the_module_prints_nothing_and_changes_nothing():
     code = ("import os, torch; env, threads = dict(os.environ), torch.get_num_threads(); import helpers.distributed; "
             "assert dict(os.environ) == env and torch.get_num_threads() == threads")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                            cwd=Path(__file__).resolve().parent.parent)
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True,
+                            timeout=120, cwd=Path(__file__).resolve().parent.parent)
     assert result.returncode == 0 and result.stdout == "" and result.stderr == "", result.stderr
