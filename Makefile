@@ -4,6 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Every version the course installs (README "Locked versions"); written by `make lock`, installed by every target.
+LOCK := requirements.lock
+UV := $(VENV)/bin/uv
+# What `make lock` checks the lock installs on, from wheels only (uv's platform names; macOS 14 is torch's minimum)
+LOCK_PLATFORMS := x86_64-manylinux_2_28 aarch64-manylinux_2_28 aarch64-apple-darwin x86_64-pc-windows-msvc
+LOCK_PYTHONS := 3.10 3.11 3.12 3.13 3.14
 PORT ?= $(or $(JUPYTER_PORT),8888)
 # jupyter refuses to run as root without --allow-root; pass it only then
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -12,15 +18,34 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 export OMP_NUM_THREADS ?= 1
 export PYTHONHASHSEED ?= 0
 
-.PHONY: lab test outputs student slides site bench install clean-venv
+.PHONY: lab test outputs student slides site bench install lock doctor clean-venv
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installs exactly the lock (every package, every version), then the course itself without resolving again.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+# Rewrite requirements.lock from pyproject.toml (after changing a dependency, e.g. upgrading torch), then check
+# that every locked version has a wheel on each platform and Python the course supports. Needs the package index.
+# Keeps the versions already locked unless pyproject.toml excludes them; `make lock UPGRADE=1` takes the newest.
+lock: $(STAMP)
+	$(UV) pip compile pyproject.toml --all-extras --universal --python-version $(firstword $(LOCK_PYTHONS)) \
+	  --annotation-style line --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade,) -o $(LOCK)
+	@for platform in $(LOCK_PLATFORMS); do for python in $(LOCK_PYTHONS); do \
+	  MACOSX_DEPLOYMENT_TARGET=14.0 UV_PYTHON_DOWNLOADS=never \
+	  $(UV) pip compile $(LOCK) --python-platform $$platform --python-version $$python --only-binary :all: \
+	    --no-header --quiet -o /dev/null || { echo "make lock: no wheels for $$platform, Python $$python"; exit 1; }; \
+	done; done; echo "make lock: wheels for every package on $(LOCK_PLATFORMS) x Python $(LOCK_PYTHONS)"
+	@echo "Now: make outputs, and review the diff of requirements.lock and the notebooks"
+
+# Python, torch and every locked package against the lock, the device, the CPU's vector instructions, threads, MNIST.
+doctor: $(STAMP)
+	$(PY) -m helpers.doctor
 
 lab: $(STAMP)
 	@echo "Serving JupyterLab on notebooks/ at http://localhost:$(PORT)/lab (Ctrl-C to stop)"
