@@ -22,26 +22,27 @@ export PYTHONHASHSEED ?= 0
 
 install: $(STAMP)
 
-# Installs exactly the lock (every package, every version), then the course itself without resolving again.
+# Installs exactly the lock (every package, every version), then the course itself without resolving again
+# (built with the locked setuptools, so nothing unlocked is fetched).
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r $(LOCK)
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-# Rewrite requirements.lock from pyproject.toml (after changing a dependency, e.g. upgrading torch), then check
-# that every locked version has a wheel on each platform and Python the course supports. Needs the package index.
-# Keeps the versions already locked unless pyproject.toml excludes them; `make lock UPGRADE=1` takes the newest.
+# Rewrite the lock from pyproject.toml (after changing a dependency, e.g. upgrading torch; uv.toml holds uv's
+# options), then check that every locked package has a wheel for each platform and Python in LOCK_PLATFORMS and
+# LOCK_PYTHONS. Needs the package index. Keeps the versions already locked unless pyproject.toml excludes them;
+# `make lock UPGRADE=1` takes the newest. Then run `make outputs` and review both diffs.
 lock: $(STAMP)
-	$(UV) pip compile pyproject.toml --all-extras --universal --python-version $(firstword $(LOCK_PYTHONS)) \
-	  --annotation-style line --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade,) -o $(LOCK)
+	$(UV) pip compile pyproject.toml $(if $(UPGRADE),--upgrade,) -q -o $(LOCK)
 	@for platform in $(LOCK_PLATFORMS); do for python in $(LOCK_PYTHONS); do \
-	  MACOSX_DEPLOYMENT_TARGET=14.0 UV_PYTHON_DOWNLOADS=never \
-	  $(UV) pip compile $(LOCK) --python-platform $$platform --python-version $$python --only-binary :all: \
-	    --no-header --quiet -o /dev/null || { echo "make lock: no wheels for $$platform, Python $$python"; exit 1; }; \
-	done; done; echo "make lock: wheels for every package on $(LOCK_PLATFORMS) x Python $(LOCK_PYTHONS)"
-	@echo "Now: make outputs, and review the diff of requirements.lock and the notebooks"
+	  MACOSX_DEPLOYMENT_TARGET=14.0 UV_PYTHON_DOWNLOADS=never $(UV) pip compile $(LOCK) --no-universal \
+	    --no-all-extras --python-platform $$platform --python-version $$python --only-binary :all: -q -o /dev/null \
+	    || { echo "make lock: no wheels for $$platform, Python $$python"; exit 1; }; \
+	done; done; echo "make lock: every package has wheels for $(LOCK_PLATFORMS), Python $(LOCK_PYTHONS)"
+	@echo "Now run make outputs, and review the diff of $(LOCK) and of the notebooks"
 
 # Python, torch and every locked package against the lock, the device, the CPU's vector instructions, threads, MNIST.
 doctor: $(STAMP)
