@@ -83,7 +83,8 @@ def test_every_import_is_declared_where_it_is_used(area):
     paths = [p for pattern in patterns for p in ROOT.glob(pattern)]
     allowed = declared(*extras)
     undeclared = {m: str(p.relative_to(ROOT)) for m, p in imports_of(paths).items() if not providers(m) & allowed}
-    assert paths and undeclared == {}, f"imported in {area} but not declared in pyproject.toml {extras or ''}"
+    assert paths, patterns
+    assert undeclared == {}, f"imported in {area} but not declared in pyproject.toml {extras or ''}"
 
 
 def test_the_check_sees_an_undeclared_import(tmp_path):
