@@ -38,7 +38,7 @@ $(STAMP): pyproject.toml $(LOCK)
 lock: $(STAMP)
 	$(UV) pip compile pyproject.toml $(if $(UPGRADE),--upgrade,) -q -o $(LOCK)
 	@for platform in $(LOCK_PLATFORMS); do for python in $(LOCK_PYTHONS); do \
-	  MACOSX_DEPLOYMENT_TARGET=14.0 UV_PYTHON_DOWNLOADS=never $(UV) pip compile $(LOCK) --no-universal \
+	  MACOSX_DEPLOYMENT_TARGET=14.0 $(UV) pip compile $(LOCK) --no-universal \
 	    --no-all-extras --python-platform $$platform --python-version $$python --only-binary :all: -q -o /dev/null \
 	    || { echo "make lock: no wheels for $$platform, Python $$python"; exit 1; }; \
 	done; done; echo "make lock: every package has wheels for $(LOCK_PLATFORMS), Python $(LOCK_PYTHONS)"
