@@ -25,6 +25,8 @@ except ModuleNotFoundError:  # Python 3.10: the test extra installs tomli there
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = {"helpers", "tests", "tools", "bench", "conftest", "hubconf"}
+# Standard library from Python 3.11 on, imported there with a declared fallback (tomli) on 3.10
+LATER_STDLIB = {"tomllib"}
 
 
 def declared(*extras: str) -> set[str]:
@@ -54,7 +56,7 @@ def imports_of(paths: list[Path]) -> dict[str, Path]:
         else:
             sources = [path.read_text()]
         for source in sources:
-            for name in top_level_imports(source) - set(sys.stdlib_module_names) - LOCAL - {"__future__"}:
+            for name in top_level_imports(source) - set(sys.stdlib_module_names) - LATER_STDLIB - LOCAL - {"__future__"}:
                 found.setdefault(name, path)
     return found
 
