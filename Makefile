@@ -4,6 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Every version the course installs (README "Locked versions"); written by `make lock`, installed by every target.
+LOCK := requirements.lock
+UV := $(VENV)/bin/uv
+# What `make lock` checks the lock installs on, from wheels only (uv's platform names; macOS 14 is torch's minimum)
+LOCK_PLATFORMS := x86_64-manylinux_2_28 aarch64-manylinux_2_28 aarch64-apple-darwin x86_64-pc-windows-msvc
+LOCK_PYTHONS := 3.10 3.11 3.12 3.13 3.14
 PORT ?= $(or $(JUPYTER_PORT),8888)
 # jupyter refuses to run as root without --allow-root; pass it only then
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -22,15 +28,35 @@ PYTEST_WORKERS := -n 2 --dist loadfile
 # bench/models.py is a verbatim copy of notebook 09's CNN (excluded in pyproject.toml's [tool.ruff.format]).
 FORMATTED := tools bench conftest.py
 
-.PHONY: lab test lint outputs student slides site bench install clean-venv
+.PHONY: lab test lint outputs student slides site bench install lock doctor clean-venv
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installs exactly the lock (every package, every version), then the course itself without resolving again
+# (built with the locked setuptools, so nothing unlocked is fetched).
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# Rewrite the lock from pyproject.toml (after changing a dependency, e.g. upgrading torch; uv.toml holds uv's
+# options), then check that every locked package has a wheel for each platform and Python in LOCK_PLATFORMS and
+# LOCK_PYTHONS. Needs the package index. Keeps the versions already locked unless pyproject.toml excludes them;
+# `make lock UPGRADE=1` takes the newest. Then run `make outputs` and review both diffs.
+lock: $(STAMP)
+	$(UV) pip compile pyproject.toml $(if $(UPGRADE),--upgrade,) -q -o $(LOCK)
+	@for platform in $(LOCK_PLATFORMS); do for python in $(LOCK_PYTHONS); do \
+	  MACOSX_DEPLOYMENT_TARGET=14.0 $(UV) pip compile $(LOCK) --no-universal \
+	    --no-all-extras --python-platform $$platform --python-version $$python --only-binary :all: -q -o /dev/null \
+	    || { echo "make lock: no wheels for $$platform, Python $$python"; exit 1; }; \
+	done; done; echo "make lock: every package has wheels for $(LOCK_PLATFORMS), Python $(LOCK_PYTHONS)"
+	@echo "Now run make outputs, and review the diff of $(LOCK) and of the notebooks"
+
+# Python, torch and every locked package against the lock, the device, the CPU's vector instructions, threads, MNIST.
+doctor: $(STAMP)
+	$(PY) -m helpers.doctor
 
 lab: $(STAMP)
 	@echo "Serving JupyterLab on notebooks/ at http://localhost:$(PORT)/lab (Ctrl-C to stop)"

@@ -25,6 +25,7 @@ import torch
 
 from helpers import data
 from helpers.data import DataError, fetch_mnist, load_mnist
+from tools.nbtools import ROOT
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -286,7 +287,6 @@ def test_read_idx_rejects_other_files_with_a_clear_error(tmp_path, content, mess
 
 # --- several users, several processes, killed processes, bad arguments -------------------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
 # Fake MNIST under the real names, big enough (2.4 MB of training images) that concurrent loads overlap.
 FAKE = {"train-images-idx3-ubyte": idx_images(3000, 3), "train-labels-idx1-ubyte": idx_labels(3000, 4),
         "t10k-images-idx3-ubyte": idx_images(500, 5), "t10k-labels-idx1-ubyte": idx_labels(500, 6)}

@@ -7,11 +7,15 @@ import ast
 import os
 import re
 import subprocess
-import tomllib
 from pathlib import Path
 
 from tools.env import COURSE_ENV
 from tools.nbtools import ROOT, unsafe_torch_loads
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the test extra installs tomli there
+    import tomli as tomllib
 
 
 def requirement_name(req: str) -> str:
@@ -19,21 +23,26 @@ def requirement_name(req: str) -> str:
 
 
 def pyproject_requirements() -> dict[str, str]:
+    """Every requirement in pyproject.toml: the helpers' dependencies and every extra."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = project["dependencies"] + project["optional-dependencies"]["test"]
-    return {requirement_name(r): r.replace(" ", "") for r in reqs}
+    reqs = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    return {requirement_name(r): r.split(";")[0].replace(" ", "") for r in reqs}
 
 
-def environment_requirements() -> dict[str, str]:
-    """The pip: section of environment.yml (plain text parsing: PyYAML is not a dependency)."""
+def environment_yml() -> tuple[list[str], list[str]]:
+    """The conda dependencies and the pip: section of environment.yml (plain text parsing: no PyYAML)."""
     lines = (ROOT / "environment.yml").read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip() == "- pip:")
-    reqs = [line.strip()[2:].strip() for line in lines[start + 1:] if line.strip().startswith("- ")]
-    return {requirement_name(r): r.replace(" ", "") for r in reqs if not r.startswith("-e")}
+    items = [line.strip()[2:].strip() for line in lines if line.strip().startswith("- ")]
+    pip = [line.strip()[2:].strip() for line in lines[start + 1:] if line.strip().startswith("- ")]
+    return items[:len(items) - len(pip)], pip
 
 
-def test_environment_yml_lists_the_same_requirements_as_pyproject():
-    assert environment_requirements() == pyproject_requirements()
+def test_environment_yml_installs_the_lock():
+    conda, pip = environment_yml()
+    assert pip == ["-r requirements.lock", "-e ."]
+    python = next(item for item in conda if item.startswith("python="))
+    assert re.fullmatch(r"python=3\.1[0-4]", python), python  # a Python the lock covers (README)
 
 
 def test_tested_pair_and_nbval_are_pinned():
