@@ -45,6 +45,11 @@ def resnet_buffers():
     return [name for name, _ in resnet18(weights=None).named_buffers()]
 
 
+def features_and_head():
+    """A model shaped like notebook 11's: convolutional `features` (many parameters), a linear `head` (few)."""
+    return nn.Sequential(nn.Sequential(nn.Conv2d(1, 16, 3), nn.Conv2d(16, 32, 3)), nn.Linear(32, 5))
+
+
 def lenet_like():
     wide = nn.ModuleDict({"fc1": nn.Linear(400, 200), "fc2": nn.Linear(200, 84)})
     old = {"fc1.weight": torch.zeros(120, 400), "fc1.bias": torch.zeros(120), "fc2.weight": torch.zeros(84, 120),
@@ -68,9 +73,15 @@ def test_right_answers_are_correct():
     name, keys, pos, has_gauss, gauss = np.random.get_state()
     assert verdict(nb11.ex1, [name, list(map(int, keys)), pos, has_gauss, gauss]) == "Correct"
     assert verdict(nb11.ex2, resnet_buffers()) == "Correct"
-    params = [nn.Parameter(torch.zeros(1)), nn.Parameter(torch.zeros(1))]
-    assert verdict(nb11.ex3, torch.optim.Adam([{"params": params[:1], "lr": 1e-4}, {"params": params[1:]}], lr=1e-3)) == "Correct"
+    features, head = features_and_head()
+    groups = [{"params": features.parameters(), "lr": 1e-4}, {"params": head.parameters()}]
+    assert verdict(nb11.ex3, torch.optim.Adam(groups, lr=1e-3)) == "Correct"
+    features, head = features_and_head()  # the head's group first, the features' lr given in full
+    assert verdict(nb11.ex3, torch.optim.Adam([{"params": head.parameters(), "lr": 2e-3},
+                                               {"params": features.parameters(), "lr": 2e-4}])) == "Correct"
     assert verdict(nb11.ex4, HUBCONF) == "Correct"
+    assert verdict(nb11.ex4, HUBCONF.replace("    return nn.Sequential", "    return _MLP(hidden)\nclass _MLP(nn.Sequential):\n"
+                                             "    def __init__(self, hidden):\n        super().__init__")) == "Correct"
 
 
 @pytest.mark.parametrize("ex", [*(getattr(nb09, f"ex{i}") for i in range(1, 5)), *(getattr(nb10, f"ex{i}") for i in range(1, 5)),
@@ -94,8 +105,22 @@ def test_realistic_mistakes_are_named():
                    ).startswith("Incorrect: a shuffled batch's images and labels must stay together")
     name, keys, pos, has_gauss, gauss = np.random.get_state()
     assert verdict(nb11.ex1, (name, keys, pos, has_gauss, gauss)).startswith("Incorrect: a weights-only load refuses it")
+    assert verdict(nb11.ex1, (name, keys.tolist())).startswith("Incorrect: np_state must be the 5 values")
     assert verdict(nb11.ex2, resnet_buffers()[:-3]).startswith("Incorrect: changed lists")
-    params = [nn.Parameter(torch.zeros(1))]
-    assert verdict(nb11.ex3, torch.optim.Adam(params, lr=1e-3)).startswith("Incorrect: opt has 1 parameter groups")
+    features, head = features_and_head()
+    assert verdict(nb11.ex3, torch.optim.Adam(nn.Sequential(features, head).parameters(), lr=1e-3)).startswith(
+        "Incorrect: opt has 1 parameter groups")
+    features.requires_grad_(False)  # transfer_model() froze the features: forgot to unfreeze
+    groups = [{"params": features.parameters(), "lr": 1e-4}, {"params": head.parameters()}]
+    assert verdict(nb11.ex3, torch.optim.Adam(groups, lr=1e-3)) == (
+        "Incorrect: 4 of opt's parameter tensors are still frozen: unfreeze the model with requires_grad_(True), "
+        "or Adam never changes them")
+    features.requires_grad_(True)
+    groups = [{"params": features.parameters(), "lr": 1e-2}, {"params": head.parameters()}]  # lr * 10, not / 10
+    assert verdict(nb11.ex3, torch.optim.Adam(groups, lr=1e-3)) == (
+        "Incorrect: the features' lr is 0.01 and the head's 0.001: the features should get a tenth of the head's")
     assert verdict(nb11.ex4, HUBCONF.replace("def _init", "def init")).startswith(
         "Incorrect: the entry points are ['init', 'tiny_mlp']")
+    assert verdict(nb11.ex4, HUBCONF.replace("hidden: int = 32", "hidden: int = 16")) == (
+        "Incorrect: tiny_mlp() has linear layers [(784, 16), (16, 10)], expected [(784, 32), (32, 10)]: "
+        "784 -> hidden -> 10, with hidden=32 by default")

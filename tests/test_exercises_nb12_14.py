@@ -52,5 +52,11 @@ def test_realistic_mistakes_are_named():
     assert verdict(nb12.ex2, {0.01: 0.9, 0.1: 0.88, 0.5: 0.86}).startswith("Incorrect: after 200 steps lr 0.5")
     assert verdict(nb12.ex3, cosine()[1:] + [0.0]).startswith("Incorrect: at step")  # logged after sched.step()
     assert verdict(nb14.ex1, torch.tensor(1.0), torch.tensor(2.0)).startswith("Incorrect: w_bf16 must be the bf16")
-    assert verdict(nb14.ex3, betas()[1:] + betas()[-1:])  # recorded after stepping.startswith("Incorrect: at step")
+    assert verdict(nb14.ex1, torch.tensor(1.0, dtype=torch.bfloat16), torch.tensor(1.0)).startswith(
+        "Incorrect: w_fp32 must be the float32 weight after the same 1,000 updates")
+    late = verdict(nb14.ex3, betas()[1:] + betas()[-1:])  # recorded after stepping
+    assert late.startswith("Incorrect: at step") and late.endswith("before opt.step() and sched.step()")
+    assert verdict(nb14.ex3, betas()[:99]).startswith("Incorrect: beta1s has 99 values")
     assert verdict(nb14.ex4, {32: 0.80, 512: 0.95}).startswith("Incorrect: bs 32 gave 0.800 and bs 512 0.950")
+    assert verdict(nb14.ex4, {32: 96.7, 512: 61.3}).startswith("Incorrect: accuracies are fractions")
+    assert verdict(nb14.ex4, {32: 0.70, 512: 0.61}).startswith("Incorrect: bs 32 reached only 0.700")

@@ -19,12 +19,13 @@ def check_plain_state(np_state) -> None:
     torch.save({"np_rng": np_state}, buffer)
     buffer.seek(0)
     try:
-        name, keys, pos, has_gauss, gauss = torch.load(buffer, weights_only=True)["np_rng"]
+        loaded = torch.load(buffer, weights_only=True)["np_rng"]
     except Exception as e:
         raise Incorrect(f"a weights-only load refuses it ({type(e).__name__}): keep only str, int, float and lists "
                         "(keys.tolist())") from None
-    if name != "MT19937" or len(keys) != 624:
-        raise Incorrect("np_state must be np.random.get_state() with its key array turned into a list")
+    if len(loaded) != 5 or loaded[0] != "MT19937" or len(loaded[1]) != 624:
+        raise Incorrect("np_state must be the 5 values of np.random.get_state(), its key array turned into a list")
+    name, keys, pos, has_gauss, gauss = loaded
     saved = np.random.get_state()
     try:
         np.random.set_state((name, np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
@@ -51,8 +52,14 @@ def check_two_groups(opt) -> None:
     groups = getattr(opt, "param_groups", [])
     if len(groups) != 2:
         raise Incorrect(f"opt has {len(groups)} parameter groups, expected 2: features and head")
-    if not abs(groups[0]["lr"] * 10 - groups[1]["lr"]) <= 1e-12 * groups[1]["lr"]:
-        raise Incorrect(f"the features' lr is {groups[0]['lr']:.3g} and the head's {groups[1]['lr']:.3g}: the "
+    frozen = sum(not p.requires_grad for g in groups for p in g["params"])
+    if frozen:
+        raise Incorrect(f"{frozen} of opt's parameter tensors are still frozen: unfreeze the model with "
+                        "requires_grad_(True), or Adam never changes them")
+    # the features are the larger group (convolutions), the head the smaller (one linear layer), in either order
+    features, head = sorted(groups, key=lambda g: -sum(p.numel() for p in g["params"]))
+    if not abs(features["lr"] * 10 - head["lr"]) <= 1e-12 * head["lr"]:
+        raise Incorrect(f"the features' lr is {features['lr']:.3g} and the head's {head['lr']:.3g}: the "
                         "features should get a tenth of the head's")
 
 
@@ -70,9 +77,14 @@ def check_hubconf(source) -> None:
         names = entry_points(d)
         if names != ["tiny_mlp"]:
             raise Incorrect(f"the entry points are {names}, expected ['tiny_mlp'] (private helpers start with _)")
-        mlp = torch.hub.load(d, "tiny_mlp", source="local", hidden=16)
-    if mlp(torch.zeros(2, 784)).shape != (2, 10) or mlp[0].out_features != 16:
-        raise Incorrect("tiny_mlp(hidden=16) must map (bs, 784) to (bs, 10) through 16 hidden units")
+        for hidden, kwargs in ((16, {"hidden": 16}), (32, {})):  # and the default, hidden=32
+            mlp = torch.hub.load(d, "tiny_mlp", source="local", **kwargs)
+            linears = [m for m in mlp.modules() if isinstance(m, torch.nn.Linear)]
+            shapes = [(m.in_features, m.out_features) for m in linears]
+            if mlp(torch.zeros(2, 784)).shape != (2, 10) or shapes != [(784, hidden), (hidden, 10)]:
+                call = f"tiny_mlp({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
+                raise Incorrect(f"{call} has linear layers {shapes}, expected [(784, {hidden}), ({hidden}, 10)]: "
+                                "784 -> hidden -> 10, with hidden=32 by default")
 
 
 ex1 = Exercise("11_checkpoints_transfer", 1, ("np_state",), check_plain_state,
