@@ -3,6 +3,7 @@ the stability limit, and how noisy a two-point validation set is."""
 
 from __future__ import annotations
 
+import inspect
 from unittest import mock
 
 import torch
@@ -21,9 +22,13 @@ def check_jacobian_by_rows(jacobian_by_rows) -> None:
              (lambda u: (B @ u) ** 2 + u.sum(), torch.randn(2, generator=g)),
              (lambda u: u.exp(), torch.randn(1, generator=g))]
     refuse = mock.Mock(side_effect=AssertionError("use one backward pass per row, not jacobian()"))
+    jacobian = torch.autograd.functional.jacobian
+    # the notebook's own `from torch.autograd.functional import jacobian` is a name in the answer's globals
+    answer_globals = getattr(inspect.unwrap(jacobian_by_rows), "__globals__", {})
+    aliases = {name: refuse for name, value in list(answer_globals.items()) if value is jacobian}
     for f, u in cases:
-        expected = torch.autograd.functional.jacobian(f, u)
-        with mock.patch("torch.autograd.functional.jacobian", refuse):
+        expected = jacobian(f, u)
+        with mock.patch("torch.autograd.functional.jacobian", refuse), mock.patch.dict(answer_globals, aliases):
             try:
                 J = jacobian_by_rows(f, u.clone())
             except AssertionError as e:
