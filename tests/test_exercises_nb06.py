@@ -32,7 +32,8 @@ def adam_step(p, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, correct=
 def test_right_answers_are_correct():
     assert verdict(ex1, penalty_step) == "Correct"
     assert verdict(ex2, adam_step) == "Correct"
-    assert verdict(ex3, [0.5, 0.05, 0.005]) == "Correct"
+    assert verdict(ex3, [0.5, 0.05]) == "Correct"
+    assert verdict(ex3, (0.5, 0.05000000000000001)) == "Correct"  # 0.5 * 0.1 in floating point
     assert "thought exercise" in verdict(ex4)
 
 
@@ -46,4 +47,7 @@ def test_realistic_mistakes_are_named():
         "Incorrect: with lr=0.5, wd=0.01 the weight after your step differs")
     assert verdict(ex2, lambda *a: adam_step(*a, correct=False)).startswith(
         "Incorrect: after step 1 the parameters differ from optim.Adam's")
-    assert verdict(ex3, [0.5, 0.5, 0.05]).startswith("Incorrect: used_lrs is [0.5, 0.5, 0.05]")
+    assert verdict(ex3, [0.5, 0.5]).startswith("Incorrect: used_lrs is [0.5, 0.5]: the rate never changed")
+    assert verdict(ex3, [0.05, 0.005]).startswith("Incorrect: used_lrs is [0.05, 0.005]: you read the rate after")
+    assert verdict(ex3, [0.5, 0.05, 0.005]).startswith("Incorrect: used_lrs is [0.5, 0.05, 0.005]: train for 2 epochs")
+    assert verdict(ex3, [0.5, 0.1]).startswith("Incorrect: used_lrs is [0.5, 0.1], expected [0.5, 0.05]")

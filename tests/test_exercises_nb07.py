@@ -48,5 +48,7 @@ def test_realistic_mistakes_are_named():
     assert verdict(ex1, "Size mismatch between tensors", 64).startswith("Incorrect: wrong is 64")
     assert verdict(ex2, Normalised(normalise, shape=(784,))).startswith("Incorrect: ds[0] gives an image of shape (784,)")
     assert verdict(ex3, {0.5: 0.89, 0.05: 0.85}).startswith("Incorrect: with lr = 0.05 the validation accuracy is 0.850")
+    assert verdict(ex3, {0.5: 88.3, 0.05: 91.3}).startswith("Incorrect: accs[0.5] is 88.3: store the accuracy as a fraction")
+    assert verdict(ex3, [0.883, 0.913]).startswith("Incorrect: accs must map each learning rate")
     unseeded = random_split(range(60000), [50000, 10000], generator=torch.Generator().manual_seed(1))
     assert verdict(ex4, *unseeded) == "Incorrect: this is not the split of seed 0: pass generator=torch.Generator().manual_seed(0)"

@@ -54,9 +54,23 @@ def check_adam_step(adam_step) -> None:
 
 
 def check_used_lrs(used_lrs) -> None:
-    if len(used_lrs) != 3 or any(abs(a - b) > 1e-12 for a, b in zip(used_lrs, [0.5, 0.05, 0.005])):
-        raise Incorrect(f"used_lrs is {list(used_lrs)}, expected [0.5, 0.05, 0.005]: read "
-                        "opt.param_groups[0]['lr'] before each epoch and call scheduler.step() after it")
+    want = [0.5, 0.05]  # StepLR(step_size=1, gamma=0.1) over 2 epochs
+    got = [float(lr) for lr in used_lrs]
+
+    def same(a: list[float], b: list[float]) -> bool:
+        return len(a) == len(b) and all(abs(x - y) <= 1e-9 * abs(y) for x, y in zip(a, b))
+
+    if same(got, want):
+        return
+    if len(got) != len(want):
+        raise Incorrect(f"used_lrs is {got}: train for 2 epochs and append one rate at the start of each epoch")
+    if same(got, [0.5, 0.5]):
+        raise Incorrect("used_lrs is [0.5, 0.5]: the rate never changed; call scheduler.step() once after each epoch")
+    if same(got, [0.05, 0.005]):
+        raise Incorrect("used_lrs is [0.05, 0.005]: you read the rate after scheduler.step(); read "
+                        "opt.param_groups[0]['lr'] at the start of each epoch")
+    raise Incorrect(f"used_lrs is {got}, expected {want}: read opt.param_groups[0]['lr'] before each epoch and "
+                    "call scheduler.step() after it")
 
 
 ex1 = Exercise("06_optim", 1, ("penalty_step",), check_penalty_step,
@@ -68,7 +82,7 @@ ex2 = Exercise("06_optim", 2, ("adam_step",), check_adam_step,
                 "p = p - lr * m_hat / (v_hat.sqrt() + eps); return p, m, v."])
 ex3 = Exercise("06_optim", 3, ("used_lrs",), check_used_lrs,
                ["StepLR(step_size=1, gamma=0.1) multiplies the rate by 0.1 at every scheduler.step().",
-                "Append opt.param_groups[0]['lr'] at the start of each epoch."])
+                "Append opt.param_groups[0]['lr'] at the start of each of the 2 epochs, before training it."])
 ex4 = Exercise("06_optim", 4, hints=[
     "With momentum 0.9 the steps settle at 1 / (1 - 0.9) = 10 gradient steps.",
     "Compare plain SGD at lr 0.2 with momentum at lr 0.02: similar effective step sizes."])

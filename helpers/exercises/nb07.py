@@ -38,6 +38,10 @@ def check_transform_dataset(ds) -> None:
 def check_accs(accs) -> None:
     if not isinstance(accs, dict) or set(accs) != {0.5, 0.05}:
         raise Incorrect("accs must map each learning rate, 0.5 and 0.05, to its validation accuracy")
+    for lr, acc in accs.items():
+        if not 0 <= float(acc) <= 1:
+            raise Incorrect(f"accs[{lr}] is {float(acc):.4g}: store the accuracy as a fraction in [0, 1], "
+                            "the mean of (prediction == label)")
     if not accs[0.05] >= 0.91:
         raise Incorrect(f"with lr = 0.05 the validation accuracy is {accs[0.05]:.3f}, below 0.91: normalise each "
                         "batch and x_valid with the training mean and std")
