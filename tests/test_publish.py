@@ -99,3 +99,9 @@ def test_site_folds_each_solution_with_its_output_under_details(tmp_path):
     folded = body[body.index('<details class="solution">'):body.index("</details>")]
     assert "answer" in folded and ">42<" in folded.replace("\n", "")  # the code and its output are inside
     assert "shown" not in folded and body.count('<details class="solution">') == 1
+
+
+def test_answers_assigned_together_each_get_a_placeholder():
+    source = "train_part, valid_part = random_split(ds, [5, 5])\nsizes = len(train_part)\nex4.check()"
+    assert starter(source, ("train_part", "valid_part")).splitlines()[1:] == [
+        "train_part = ____", "valid_part = ____", "ex4.check()"]

@@ -101,7 +101,8 @@ def starter(source: str, answers: tuple[str, ...]) -> str | None:
             lines += blank(node)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            lines += [f"{t.id} = ____" for t in targets if isinstance(t, ast.Name) and t.id in answers]
+            names = [n for t in targets for n in ([t] if isinstance(t, ast.Name) else getattr(t, "elts", []))]
+            lines += [f"{n.id} = ____" for n in names if isinstance(n, ast.Name) and n.id in answers]
     return "\n".join([*lines, f"ex{number}.check()"])
 
 
