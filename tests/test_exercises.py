@@ -104,6 +104,12 @@ def exercise_module(path):
 WITH_MODULES = [p for p in notebook_paths() if exercise_module(p)]
 
 
+def test_every_notebook_has_its_exercise_module_and_imports_it():
+    assert WITH_MODULES == notebook_paths()
+    for path in notebook_paths():
+        assert f"from helpers.exercises.nb{path.name[:2]} import ____, ex1" in path.read_text(), path.name
+
+
 @pytest.mark.parametrize("path", WITH_MODULES, ids=[p.stem for p in WITH_MODULES])
 def test_the_module_declares_one_exercise_per_exercise_heading(path):
     nb = nbformat.read(path, as_version=4)
