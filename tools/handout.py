@@ -209,6 +209,9 @@ def pdf_pages(path: Path) -> list[bytes]:
 
 def main(argv: list[str]) -> int:
     paths = [Path(a).resolve() for a in argv] or None
+    if any(not (p.is_file() and p.suffix == ".ipynb") for p in paths or []):
+        print(__doc__, file=sys.stderr)
+        return 2
     for pdf in build_handout(paths):
         print(f"{pdf.relative_to(ROOT)}  ({len(pdf_pages(pdf))} pages)")
     return 0
