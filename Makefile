@@ -28,7 +28,7 @@ PYTEST_WORKERS := -n 2 --dist loadfile
 # bench/models.py is a verbatim copy of notebook 09's CNN (excluded in pyproject.toml's [tool.ruff.format]).
 FORMATTED := tools bench conftest.py
 
-.PHONY: lab test lint outputs student slides site bench install lock doctor clean-venv
+.PHONY: lab test lint outputs student slides site handout bench install lock doctor clean-venv
 
 install: $(STAMP)
 
@@ -58,9 +58,21 @@ lock: $(STAMP)
 doctor: $(STAMP)
 	$(PY) -m helpers.doctor
 
-lab: $(STAMP)
-	@echo "Serving JupyterLab on notebooks/ at http://localhost:$(PORT)/lab (Ctrl-C to stop)"
-	$(VENV)/bin/jupyter lab --no-browser --port=$(PORT) --ServerApp.root_dir=notebooks $(ALLOW_ROOT)
+# The course's JupyterLab defaults (no "Jupyter news" prompt, no update check) as the app-level overrides.json:
+# a learner's own settings still win. Copied into settings/ of the venv's JupyterLab application directory
+# (`jupyter lab path`), where JupyterLab looks for it.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+$(LAB_OVERRIDES): tools/lab/overrides.json | $(STAMP)
+	@mkdir -p $(@D)
+	cp $< $@
+
+# One address, the one with the token: bound to 127.0.0.1 jupyter prints no second (localhost) URL.
+lab: $(STAMP) $(LAB_OVERRIDES)
+	@echo "Serving JupyterLab on notebooks/: open the URL with the token printed below (Ctrl-C to stop)"
+	@# warnings as errors is the tests' policy (tools/env.py), not the learners': their kernels, and jupyter's own
+	@# extensions, run with Python's default warnings; threads and hash seed stay the course's
+	PYTHONWARNINGS= $(VENV)/bin/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks $(ALLOW_ROOT)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_WORKERS)
@@ -83,6 +95,10 @@ slides: $(STAMP)
 
 site: $(STAMP)
 	$(PY) -m tools.publish site
+
+# Printable PDFs (Chromium's print): build/handout/class/ without solutions, build/handout/instructor/ with them.
+handout: $(STAMP)
+	$(PY) -m tools.handout $(NB)
 
 # Speed is measured here (one process, side by side), never in tests. Writes bench/results.md and PNGs.
 bench: $(STAMP)

@@ -1,14 +1,17 @@
 """Real-browser checks with headless Chromium (Debian's package, driven by Playwright; no browser download).
 
-They prove what learners and instructors see: JupyterLab from `make lab` rendering a notebook, a slide deck
+They prove what learners and instructors see: JupyterLab from `make lab` printing one URL and rendering a notebook,
+opening a notebook with autosave on leaving it byte for byte unchanged (and no "Jupyter news" prompt), a slide deck
 that advances and loads nothing from the network, and the static site with its images. Screenshots go to
 build/screenshots/. Skipped, with the reason shown, when no Chromium is installed (`.ci/run` installs it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
+import json
 import os
 import re
 import signal
@@ -16,6 +19,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -89,25 +93,51 @@ def watch_network(page, base: str) -> list[str]:
     return problems
 
 
-def test_jupyterlab_lists_opens_and_renders_notebook_01(browser, tmp_path):
+@contextlib.contextmanager
+def make_lab(tmp_path: Path, settings: dict[str, str]):
+    """Run `make lab` with a throw-away user settings dir holding ``settings``; yield the URL it prints."""
     port = free_port()
-    settings = tmp_path / "settings"
-    for plugin, value in LAB_SETTINGS.items():
-        (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
-        (settings / plugin).write_text(value)
+    folder = tmp_path / "settings"
+    for plugin, value in settings.items():
+        (folder / plugin).parent.mkdir(parents=True, exist_ok=True)
+        (folder / plugin).write_text(value)
     env = {**os.environ, "PORT": str(port), "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"), "JUPYTERLAB_SETTINGS_DIR": str(settings)}
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"), "JUPYTERLAB_SETTINGS_DIR": str(folder)}
     lab = subprocess.Popen(["make", "--no-print-directory", "lab"], cwd=ROOT, env=env, text=True,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        url, deadline = None, time.monotonic() + 90
-        while url is None and time.monotonic() < deadline:
+        urls, deadline = [], time.monotonic() + 90
+        while not urls and time.monotonic() < deadline:
             line = lab.stdout.readline()
             assert line or lab.poll() is None, "make lab exited before serving"
-            if m := re.search(rf"(http://(?:localhost|127\.0\.0\.1):{port}/lab\?token=\w+)", line):
-                url = m.group(1)
-        assert url, "make lab printed no URL within 90 s"
-        threading.Thread(target=lab.stdout.read, daemon=True).start()  # keep draining the log
+            urls += re.findall(r"https?://[^\s]+", line)
+        assert urls, "make lab printed no URL within 90 s"
+        # one URL, the one with the token: nothing without a token before it, no second host name after it
+        assert re.fullmatch(rf"http://127\.0\.0\.1:{port}/lab\?token=\w+", urls[0]), urls
+        log: list[str] = []
+        threading.Thread(target=lambda: log.extend(lab.stdout), daemon=True).start()  # keep draining the log
+        while True:  # jupyter prints the URL, then starts listening
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline and lab.poll() is None, "make lab printed its URL but never listened"
+                time.sleep(0.2)
+        try:
+            yield urls[0]
+        except Exception:
+            print("make lab's log:\n" + "".join(log[-60:]))  # shown by pytest with the failure
+            raise
+        later = re.findall(r"https?://[^\s]+", "".join(log))
+        tokened = {u for u in later if "token=" in u}  # the banner repeats the URL; requests are logged without one
+        assert tokened <= {urls[0]}, f"make lab printed other addresses: {sorted(tokened)}"
+    finally:
+        os.killpg(lab.pid, signal.SIGTERM)
+        lab.wait(timeout=30)
+
+
+def test_jupyterlab_lists_opens_and_renders_notebook_01(browser, tmp_path):
+    with make_lab(tmp_path, LAB_SETTINGS) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(120_000)
         page.goto(url)
@@ -127,9 +157,67 @@ def test_jupyterlab_lists_opens_and_renders_notebook_01(browser, tmp_path):
         assert panel.locator(".jp-OutputArea-output").count() >= 3
         assert panel.locator(".jp-RenderedImage img").count() >= 1  # a stored figure is rendered
         page.screenshot(path=SHOTS / "jupyterlab.png")
+
+
+AUTOSAVE_INTERVAL = 2  # seconds (JupyterLab's default is 120)
+
+
+def lab_api(url: str, path: str):
+    """GET ``path`` from the server `make lab` runs (``url`` is the one it printed, with the token)."""
+    base, token = url.split("/lab?token=")
+    with urllib.request.urlopen(f"{base}{path}?token={token}", timeout=30) as response:
+        return json.load(response)
+
+
+def lab_setting(url: str, plugin: str) -> dict:
+    """A plugin's settings as JupyterLab applies them: the user's over the defaults (overrides.json included)."""
+    answer = lab_api(url, f"/lab/api/settings/{plugin}")
+    defaults = {name: spec.get("default") for name, spec in answer["schema"]["properties"].items()}
+    return {**defaults, **answer["settings"]}
+
+
+def git_status() -> str:
+    return subprocess.run(["git", "status", "--porcelain", "notebooks/"], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_opening_a_notebook_in_make_lab_with_autosave_leaves_it_unchanged(browser, tmp_path):
+    """The kernel reports its language_info when a notebook opens; if that differs from the stored metadata,
+    JupyterLab marks the notebook changed and autosave writes it. Here autosave is on, every 2 s."""
+    path = notebook_paths()[0]
+    before, status = path.read_bytes(), git_status()
+    settings = {
+        "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings":
+            json.dumps({"autosave": True, "autosaveInterval": AUTOSAVE_INTERVAL}),
+        # no notification settings: the course's overrides.json (installed by `make lab`) must turn the news off
+    }
+    try:
+        with make_lab(tmp_path, settings) as url:
+            docmanager = lab_setting(url, "@jupyterlab/docmanager-extension:plugin")
+            assert (docmanager["autosave"], docmanager["autosaveInterval"]) == (True, AUTOSAVE_INTERVAL)
+            news = lab_setting(url, "@jupyterlab/apputils-extension:notification")
+            assert (news["fetchNews"], news["checkForUpdates"]) == ("false", False)
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(120_000)
+            page.goto(url.replace("/lab?", f"/lab/tree/{path.name}?"))
+            page.locator(".jp-NotebookPanel .jp-OutputArea-output").first.wait_for()
+            deadline = time.monotonic() + 120
+            while not [s for s in lab_api(url, "/api/sessions") if s["kernel"]["execution_state"] == "idle"]:
+                assert time.monotonic() < deadline, "the kernel of notebook 01 did not become idle within 120 s"
+                time.sleep(0.5)
+            page.wait_for_timeout(4 * AUTOSAVE_INTERVAL * 1000)  # the kernel's info is in; autosave had its chances
+            assert page.get_by_text("official Jupyter news").count() == 0  # the news prompt did not appear
+            dirty = page.locator(".jp-mod-dirty").count()  # a tab marked changed, not saved (yet)
+        after = path.read_bytes()
     finally:
-        os.killpg(lab.pid, signal.SIGTERM)
-        lab.wait(timeout=30)
+        path.write_bytes(before)  # never leave the repository changed, whatever happened
+    if after != before:
+        old, new = (json.loads(b)["metadata"] for b in (before, after))
+        changed = {k: (old.get(k), new.get(k)) for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+        cells = json.loads(before)["cells"] != json.loads(after)["cells"]
+        pytest.fail(f"autosave rewrote {path.name}: metadata {changed}, cells changed: {cells}")
+    assert dirty == 0, "JupyterLab marks the notebook as changed"
+    assert git_status() == status
 
 
 @pytest.fixture(scope="module")
