@@ -97,10 +97,18 @@ def test_realistic_mistakes_are_named():
         "Incorrect: counts['conv1'] is 150, expected 156")
     assert verdict(nb09.ex3, x_valid.view(-1, 1, 28, 28).roll(3, 2)) == (
         "Incorrect: the digits moved down, not right: roll along the width (dims=3)")
-    wide, old, target = lenet_like()
-    wide.load_state_dict({k: v for k, v in old.items() if k.startswith("fc2.b")}, strict=False)
+    narrow_fc2 = nn.ModuleDict({"fc1": nn.Linear(400, 200), "fc2": nn.Linear(120, 84)})  # forgot fc2's new input size
+    _, old, _ = lenet_like()
+    target = narrow_fc2.state_dict()
+    result = narrow_fc2.load_state_dict({k: v for k, v in old.items() if v.shape == target[k].shape}, strict=False)
+    assert verdict(nb09.ex4, result).startswith("Incorrect: missing ['fc1.weight', 'fc1.bias'], unexpected []")
     assert verdict(nb10.ex1, lambda obj, device: {k: v.to(device) if torch.is_tensor(v) else v for k, v in obj.items()}) == (
         "Incorrect: not every tensor was moved: recurse into dicts, lists and tuples")
+    assert verdict(nb10.ex2, {"w": torch.zeros(2, device="meta")}) == (  # as a GPU tensor would stay on its device
+        "Incorrect: w is not a tensor on the CPU: load with map_location='cpu'")
+    assert verdict(nb10.ex4, lambda device, n: n * 2e-6).startswith(  # the whole loop's time, not per addition
+        "Incorrect: per_op_seconds(cpu, 2000) is 10.0 times per_op_seconds(cpu, 200)")
+    assert verdict(nb10.ex4, lambda device, n: 2.0).startswith("Incorrect: per_op_seconds(cpu, 200) returned 2.0")
     assert verdict(nb10.ex3, lambda x, y, bs, shuffle: device_batches(x, y[torch.randperm(len(y))] if shuffle else y, bs, False)
                    ).startswith("Incorrect: a shuffled batch's images and labels must stay together")
     name, keys, pos, has_gauss, gauss = np.random.get_state()

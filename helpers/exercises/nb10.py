@@ -52,6 +52,11 @@ def check_per_op(per_op_seconds) -> None:
     if not isinstance(seconds, float) or not 0 < seconds < 1e-2:
         raise Incorrect(f"per_op_seconds(cpu, 200) returned {seconds!r}: expected the seconds per addition, a float "
                         "between 0 and 0.01 (time the loop, then divide by n)")
+    few = min([seconds] + [per_op_seconds(torch.device("cpu"), 200) for _ in range(2)])  # the least disturbed run
+    more = min(per_op_seconds(torch.device("cpu"), 2000) for _ in range(3))
+    if more > 4 * few:  # ten times the additions: the total grows tenfold, the cost of one addition does not
+        raise Incorrect(f"per_op_seconds(cpu, 2000) is {more / few:.1f} times per_op_seconds(cpu, 200): the time "
+                        "of one addition should not grow with n; divide the loop's time by n")
 
 
 ex1 = Exercise("10_gpu", 1, ("to_device",), check_to_device,
