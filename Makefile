@@ -34,11 +34,13 @@ install: $(STAMP)
 
 # Installs exactly the lock (every package, every version), then the course itself without resolving again
 # (built with the locked setuptools, so nothing unlocked is fetched).
+# pip runs with Python's default warnings: the course's warnings-as-errors policy is for notebooks and tests, and
+# pip's own vendored code emits DeprecationWarnings.
 $(STAMP): pyproject.toml $(LOCK)
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r $(LOCK)
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@test -x $(PY) || PYTHONWARNINGS= $(PYTHON) -m venv $(VENV)
+	PYTHONWARNINGS= $(PY) -m pip install --quiet --upgrade pip
+	PYTHONWARNINGS= $(PY) -m pip install --quiet -r $(LOCK)
+	PYTHONWARNINGS= $(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 # Rewrite the lock from pyproject.toml (after changing a dependency, e.g. upgrading torch; uv.toml holds uv's
