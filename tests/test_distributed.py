@@ -51,8 +51,12 @@ def chatty_worker(rank: int, world_size: int, workdir: str) -> None:
 @worker
 def failing_worker(rank: int, world_size: int, workdir: str) -> None:
     """A worker that raises on rank 1 while rank 0 waits for it in a collective."""
-    if rank == 1:
+    if rank == 1:  # fail only once rank 0 has written to its log, so that both logs exist when spawn raises
+        log, deadline = Path(workdir) / "rank0.log", time.monotonic() + 60
+        while not (log.exists() and "rank 0 waits" in log.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
         raise ValueError("rank 1 failed on purpose")
+    print("rank 0 waits for rank 1 in an all-reduce", flush=True)
     allreduce_demo.__wrapped__(rank, world_size, workdir)  # blocks: rank 1 never joins
 
 
@@ -173,7 +177,7 @@ def test_a_failing_worker_surfaces_its_error_and_leaves_no_process_and_no_file()
         mp.spawn(failing_worker, args=(2, workdir), nprocs=2, join=True)
     assert "rank 1 failed on purpose" in str(error_info.value)  # the worker's own traceback
     if sys.version_info >= (3, 11):  # and, as a note, what the ranks printed
-        assert "--- rank0.log" in "".join(error_info.value.__notes__)
+        assert "rank 0 waits for rank 1" in "".join(error_info.value.__notes__)
     assert_no_worker_left()  # rank 0, stuck in its all-reduce, was killed
     assert error_files() <= before
     assert not Path(workdir).exists()
