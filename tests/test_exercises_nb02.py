@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from helpers.exercises import ____
-from helpers.exercises.nb02 import EXPRESSIONS, ex1, ex2, ex3, ex4, reference_losses
+from helpers.exercises.nb02 import EXPRESSIONS, ex1, ex2, ex3, ex4, ex5, reference_losses
 
 TRUTH = {"a[1]": True, "a[:, 1]": True, "a[a > 5]": False, "a[[0, 2]]": False, "a.t()": True, "a.view(2, 6)": True,
          "a.reshape(2, 6)": True, "a.t().reshape(12)": False, "a.clone()": False, "a.float()": False}
@@ -80,3 +80,25 @@ def test_ex4_catches_item_every_step_and_a_wrong_update():
                                             "tensor and convert them all at once at the end")
     assert verdict(ex4, lambda *args: few_syncs(*args[:4], args[4] * 2, args[5])).startswith(
         "Incorrect: the losses differ from train_torch's")
+
+
+def pairwise(a, b):
+    """Squared distances written as |a|^2 - 2 a.b + |b|^2, not the way the solution writes them."""
+    return (a * a).sum(1, keepdim=True) - 2 * a @ b.T + (b * b).sum(1)
+
+
+def test_ex5_a_right_answer_is_correct_and_the_placeholder_is_not_attempted():
+    assert verdict(ex5, pairwise) == "Correct"
+    assert verdict(ex5, ____).startswith("Not attempted")
+    assert verdict(ex5, lambda a, b: ____).startswith("Not attempted")
+
+
+def test_ex5_catches_the_missing_broadcast_a_transposed_table_and_a_square_root():
+    assert verdict(ex5, lambda a, b: (a - b).pow(2).sum(-1)) == (
+        "Incorrect: for a of shape (5, 3) and b of shape (5, 3) the result has shape (5,), expected (n, m) = (5, 5): "
+        "one row per point of a, one column per point of b")
+    assert verdict(ex5, lambda a, b: (a[None] - b[:, None]).pow(2).sum(-1)).startswith(
+        "Incorrect: the table is transposed: entry (i, j) must be the distance from a[i] to b[j]")
+    assert verdict(ex5, lambda a, b: torch.cdist(a, b)) == (
+        "Incorrect: these are the distances, not the squared distances: leave out the square root")
+    assert verdict(ex5, lambda a, b: (a[:, None] - b[None]).sum(-1)).startswith("Incorrect: entry (")

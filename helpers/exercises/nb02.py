@@ -1,4 +1,5 @@
-"""Exercises of notebook 02 (``02_tensors``): images to a batch, views or copies, in place or rebinding, fewer syncs."""
+"""Exercises of notebook 02 (``02_tensors``): images to a batch, views or copies, in place or rebinding, fewer syncs,
+pairwise distances by broadcasting."""
 
 from __future__ import annotations
 
@@ -101,6 +102,30 @@ def check_few_syncs(train_torch_few_syncs) -> None:
         raise Incorrect(f"the losses differ from train_torch's by up to a factor {worst:.2g}: is the update the same?")
 
 
+def check_pairwise_sq_dists(pairwise_sq_dists) -> None:
+    g = torch.Generator().manual_seed(0)
+    for n, m, d in [(5, 5, 3), (4, 3, 2), (1, 6, 4), (7, 2, 1)]:  # square first: the (a - b) mistake runs there
+        a = torch.randn(n, d, generator=g, dtype=torch.float64)
+        b = torch.randn(m, d, generator=g, dtype=torch.float64)
+        out = pairwise_sq_dists(a.clone(), b.clone())
+        expected = torch.cdist(a, b) ** 2
+        if not isinstance(out, torch.Tensor):
+            raise Incorrect(f"pairwise_sq_dists returned a {type(out).__name__}, expected a torch.Tensor")
+        if tuple(out.shape) != (n, m):
+            raise Incorrect(f"for a of shape {(n, d)} and b of shape {(m, d)} the result has shape {tuple(out.shape)}, "
+                            f"expected (n, m) = {(n, m)}: one row per point of a, one column per point of b")
+        if torch.allclose(out, expected, rtol=1e-9, atol=1e-9):
+            continue
+        if n == m and torch.allclose(out, expected.T, rtol=1e-9, atol=1e-9):
+            raise Incorrect("the table is transposed: entry (i, j) must be the distance from a[i] to b[j]; "
+                            "index a with [:, None] and b with [None]")
+        if torch.allclose(out, expected.sqrt(), rtol=1e-9, atol=1e-9):
+            raise Incorrect("these are the distances, not the squared distances: leave out the square root")
+        i, j = divmod((out - expected).abs().argmax().item(), m)
+        raise Incorrect(f"entry ({i}, {j}) is {out[i, j].item():.4g}, but ||a[{i}] - b[{j}]||^2 = "
+                        f"{expected[i, j].item():.4g}: square the differences, then sum over the last dimension (d)")
+
+
 ex1 = Exercise("02_tensors", 1, ("to_batch",), check_to_batch,
                ["torch.from_numpy shares the array's memory; .permute(0, 3, 1, 2) reorders the axes as a view.",
                 "Convert after permuting: .float() makes a new float32 tensor, then divide by 255."])
@@ -113,3 +138,6 @@ ex3 = Exercise("02_tensors", 3, ("step_rebinding",), check_step_rebinding,
 ex4 = Exercise("02_tensors", 4, ("train_torch_few_syncs",), check_few_syncs,
                ["Append the 0-d loss tensor itself (no .item()) to the list.",
                 "At the end, torch.stack(losses).tolist() converts them all in one transfer."])
+ex5 = Exercise("02_tensors", 5, ("pairwise_sq_dists",), check_pairwise_sq_dists,
+               ["a[:, None, :] has shape (n, 1, d) and b[None, :, :] has shape (1, m, d): what shape is their difference?",
+                "Square the (n, m, d) differences and sum over dim=-1."])
