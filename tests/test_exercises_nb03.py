@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from helpers.exercises import ____
-from helpers.exercises.nb03 import T_C, T_U, ex1, ex2, ex3, ex4, ex5, least_squares
+from helpers.exercises.nb03 import T_C, T_U, ex1, ex2, ex3, ex4, ex5, ex6, least_squares
 
 
 def by_rows(f, u, transpose=False):
@@ -65,3 +65,41 @@ def test_ex2_to_ex5_name_the_wrong_value():
     assert verdict(ex3, w * 10, b).startswith("Incorrect: w_raw (the slope in the raw unit) is")  # forgot the std
     assert verdict(ex4, 1e-2).startswith("Incorrect: lr_max")
     assert verdict(ex5, valid_mse_answer()[:9]).startswith("Incorrect: valid_mse has 9 values")
+
+
+def softmax_by_max(z):
+    """A right answer written differently: shifted by the row maximum, as a stable softmax is."""
+    shifted = z - z.max(dim=1, keepdim=True).values
+    return shifted.exp() / shifted.exp().sum(dim=1, keepdim=True)
+
+
+def softmax_in_place(z):
+    e = z.exp()
+    e /= e.sum(dim=1, keepdim=True)
+    return e
+
+
+def softmax_through_data(z):
+    e = z.exp()
+    e.data /= e.data.sum(dim=1, keepdim=True)
+    return e
+
+
+def test_ex6_a_right_answer_is_correct_and_the_placeholder_is_not_attempted():
+    assert verdict(ex6, softmax_by_max) == "Correct"
+    assert verdict(ex6, ____).startswith("Not attempted")
+    assert verdict(ex6, lambda z: ____).startswith("Not attempted")
+
+
+def test_ex6_catches_the_in_place_division_data_and_detach():
+    assert verdict(ex6, softmax_in_place) == (
+        "Incorrect: backward still fails: a tensor that exp saved was modified by an inplace operation; "
+        "divide out of place (e / e.sum(...))")
+    assert verdict(ex6, softmax_through_data) == (
+        "Incorrect: the values are right but the gradient is wrong: did backward compute with a tensor changed "
+        "through .data, or with a part cut off by .detach()?")
+    assert verdict(ex6, lambda z: z.exp() / z.exp().sum(dim=1, keepdim=True).detach()).startswith(
+        "Incorrect: the values are right but the gradient is wrong")
+    assert verdict(ex6, lambda z: torch.softmax(z.detach(), dim=1)).startswith("Incorrect: the result has no grad_fn")
+    assert verdict(ex6, lambda z: z.exp() / z.exp().sum(dim=0, keepdim=True)).startswith(
+        "Incorrect: the values are not the softmax of each row")

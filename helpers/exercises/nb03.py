@@ -1,5 +1,5 @@
 """Exercises of notebook 03 (``03_autograd``): a Jacobian row by row, accumulation weights, standardised input,
-the stability limit, and how noisy a two-point validation set is."""
+the stability limit, how noisy a two-point validation set is, and an in-place softmax repaired."""
 
 from __future__ import annotations
 
@@ -81,6 +81,36 @@ def check_valid_mse(valid_mse) -> None:
         close(float(got), want, f"the validation MSE of seed {seed}", 1e-3)
 
 
+def check_softmax_rows(softmax_rows_fixed) -> None:
+    g = torch.Generator().manual_seed(0)
+    for shape in [(3, 4), (1, 5), (6, 2)]:
+        z = torch.randn(*shape, generator=g, dtype=torch.float64, requires_grad=True)
+        v = torch.randn(*shape, generator=g, dtype=torch.float64)
+        before = z.detach().clone()
+        out = softmax_rows_fixed(z)
+        if not isinstance(out, torch.Tensor) or out.shape != z.shape:
+            got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise Incorrect(f"for z of shape {shape} the result must be a tensor of the same shape, got {got}")
+        if not torch.equal(z.detach(), before):
+            raise Incorrect("softmax_rows_fixed changed z itself: compute new tensors from z instead")
+        if not torch.allclose(out.detach(), torch.softmax(before, dim=1), rtol=1e-9, atol=1e-12):
+            raise Incorrect("the values are not the softmax of each row: exp, then divide by the row sums (keepdim=True)")
+        if out.grad_fn is None:
+            raise Incorrect("the result has no grad_fn: it was cut out of the graph (.detach() or .data?), so no "
+                            "gradient can reach z")
+        try:
+            (grad,) = torch.autograd.grad(out, z, grad_outputs=v)
+        except RuntimeError as e:
+            if "inplace operation" in str(e):
+                raise Incorrect("backward still fails: a tensor that exp saved was modified by an inplace operation; "
+                                "divide out of place (e / e.sum(...))") from None
+            raise
+        (expected,) = torch.autograd.grad(torch.softmax(z, dim=1), z, grad_outputs=v)
+        if not torch.allclose(grad, expected, rtol=1e-8, atol=1e-10):
+            raise Incorrect("the values are right but the gradient is wrong: did backward compute with a tensor changed "
+                            "through .data, or with a part cut off by .detach()?")
+
+
 ex1 = Exercise("03_autograd", 1, ("jacobian_by_rows",), check_jacobian_by_rows,
                ["v^T J with v = e_i, the i-th unit vector, is row i of J.",
                 "torch.autograd.grad(f(u), u, grad_outputs=e_i, retain_graph=True) returns row i; stack the rows."])
@@ -97,3 +127,6 @@ ex5 = Exercise("03_autograd", 5, ("valid_mse",), check_valid_mse,
                ["For each seed: perm = torch.randperm(11, generator=torch.Generator().manual_seed(seed)); "
                 "train on perm[:-2], validate on perm[-2:].",
                 "torch.linalg.lstsq(X[train], t_c[train].unsqueeze(1)).solution gives (w, b) with X = [t_un, 1]."])
+ex6 = Exercise("03_autograd", 6, ("softmax_rows_fixed",), check_softmax_rows,
+               ["e /= ... changes e in place, and exp saved e for its backward: its version goes from 0 to 1.",
+                "Return e / e.sum(dim=1, keepdim=True): a new tensor, and the saved e is left alone."])
