@@ -1,12 +1,14 @@
 """Exercises of notebook 04 (``04_custom_function``): gradcheck at a kink, finite differences in two precisions,
-double backward, the buggy backward (a thought exercise), and a Function that saves its output."""
+double backward, the buggy backward (a thought exercise), a Function that saves its output, and a leaky ReLU with a
+number as input in the setup_context style."""
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch.autograd import gradcheck
 
-from helpers.exercises import Exercise, Incorrect, ____, close  # noqa: F401  (____ is what student copies fill in)
+from helpers.exercises import Exercise, Incorrect, ____, attempted, close  # noqa: F401  (____ is what student copies fill in)
 
 
 def p3_prime(x: float) -> float:
@@ -55,6 +57,34 @@ def check_my_exp(MyExp) -> None:
         raise Incorrect("gradcheck fails: backward must return grad_output times the saved result")
 
 
+def check_leaky_relu(MyLeakyReLU) -> None:
+    if not (isinstance(MyLeakyReLU, type) and issubclass(MyLeakyReLU, torch.autograd.Function)):
+        raise Incorrect("MyLeakyReLU must be a class that subclasses torch.autograd.Function")
+    if MyLeakyReLU.setup_context is torch.autograd.Function.setup_context:
+        raise Incorrect("write it in the setup_context style: forward(input, slope) without ctx, and a "
+                        "setup_context(ctx, inputs, output) staticmethod that saves what backward needs")
+    g = torch.Generator().manual_seed(0)
+    for slope in (0.1, 0.01, 0.3):
+        x = torch.randn(7, dtype=torch.float64, generator=g)
+        x = (x + 0.1 * x.sign()).requires_grad_()  # no entry within 0.1 of the kink
+        y = attempted(MyLeakyReLU.apply(x, slope), "MyLeakyReLU.forward")
+        if not isinstance(y, torch.Tensor) or not torch.allclose(y, F.leaky_relu(x.detach(), slope)):
+            raise Incorrect(f"MyLeakyReLU.apply(x, {slope}) is not leaky_relu(x, {slope}): input where it is positive, "
+                            "slope * input elsewhere")
+        try:
+            ok = gradcheck(lambda t: MyLeakyReLU.apply(t, slope), (x,), raise_exception=False)
+        except RuntimeError as e:
+            if "incorrect number of gradients" in str(e):
+                raise Incorrect("backward must return one value per input of forward: the gradient for input, "
+                                "and None for slope") from None
+            if "not a Variable" in str(e):
+                raise Incorrect("slope is a Python number, so its gradient must be None, not a tensor") from None
+            raise
+        if not ok:
+            raise Incorrect(f"gradcheck fails for slope = {slope}: backward must return grad_output where input > 0 "
+                            "and slope * grad_output elsewhere")
+
+
 ex1 = Exercise("04_custom_function", 1, ("numerical_at_0", "backward_at_0"), check_kink,
                ["relu(eps) = eps and relu(-eps) = 0, so the central difference at 0 is (eps - 0) / (2 eps).",
                 "For backward_at_0, run MyReLU.apply(x).backward(torch.ones(3, dtype=torch.float64)) and read x.grad[1]."])
@@ -70,3 +100,7 @@ ex4 = Exercise("04_custom_function", 4, hints=[
 ex5 = Exercise("04_custom_function", 5, ("MyExp",), check_my_exp,
                ["forward: result = input.exp(); ctx.save_for_backward(result); return result.",
                 "backward: (result,) = ctx.saved_tensors; return grad_output * result."])
+ex6 = Exercise("04_custom_function", 6, ("MyLeakyReLU",), check_leaky_relu,
+               ["forward(input, slope): torch.where(input > 0, input, slope * input); setup_context(ctx, inputs, output) "
+                "unpacks input, slope = inputs, saves input and keeps slope as ctx.slope.",
+                "backward returns two values: torch.where(input > 0, grad_output, ctx.slope * grad_output), and None."])
