@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn, optim
 
 from helpers.exercises import ____
-from helpers.exercises.nb06 import ex1, ex2, ex3, ex4
+from helpers.exercises.nb06 import ex1, ex2, ex3, ex4, ex5
 
 
 def verdict(ex, *values) -> str:
@@ -35,11 +36,49 @@ def test_right_answers_are_correct():
     assert verdict(ex3, [0.5, 0.05]) == "Correct"
     assert verdict(ex3, (0.5, 0.05000000000000001)) == "Correct"  # 0.5 * 0.1 in floating point
     assert "thought exercise" in verdict(ex4)
+    assert verdict(ex5, by_module_type) == "Correct"
 
 
-@pytest.mark.parametrize("ex", [ex1, ex2, ex3])
+def by_module_type(model, lr, wd):
+    """The decayed weights found by module type, and the rest given weight_decay 0 through the default."""
+    decay = [m.weight for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    rest = [p for p in model.parameters() if all(p is not q for q in decay)]
+    return optim.SGD([{"params": rest}, {"params": decay, "weight_decay": wd}], lr=lr, momentum=0.9)
+
+
+def by_name(model, lr, wd, keep_batchnorm=True, decay_all=False):
+    decay = [p for n, p in model.named_parameters() if decay_all or not n.endswith("bias")]
+    no_decay = [p for n, p in model.named_parameters() if not decay_all and n.endswith("bias")]
+    if not keep_batchnorm:  # only the linear layers' parameters: BatchNorm's are left out
+        decay, no_decay = decay[::2], no_decay[::2]
+    return optim.SGD([{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}],
+                     lr=lr, momentum=0.9)
+
+
+@pytest.mark.parametrize("ex", [ex1, ex2, ex3, ex5])
 def test_placeholders_are_not_attempted(ex):
     assert verdict(ex, ____).startswith("Not attempted")
+
+
+def test_a_make_opt_that_returns_the_placeholder_is_not_attempted():
+    def make_opt(model, lr, wd):  # the student copy's starter
+        return ____
+    assert verdict(ex5, make_opt).startswith("Not attempted")
+
+
+def test_make_opt_mistakes_are_named():
+    assert verdict(ex5, by_name) == ("Incorrect: 1.weight, of shape (8,), has weight_decay 0.05, expected 0.0 "
+                                     "(one-dimensional: no decay for it); BatchNorm's weight is one-dimensional too")
+    assert verdict(ex5, lambda *a: by_name(*a, decay_all=True)).startswith(
+        "Incorrect: 0.bias, of shape (8,), has weight_decay 0.05, expected 0.0")
+    assert verdict(ex5, lambda *a: by_name(*a, keep_batchnorm=False)) == (
+        "Incorrect: the parameter 1.weight, of shape (8,), is in no group: every parameter belongs in exactly one")
+    assert verdict(ex5, lambda m, lr, wd: optim.SGD(m.parameters(), lr=lr, weight_decay=wd, momentum=0.9)).startswith(
+        "Incorrect: 0.bias, of shape (8,), has weight_decay 0.05")
+    assert verdict(ex5, lambda m, lr, wd: optim.Adam(m.parameters(), lr=lr)) == (
+        "Incorrect: make_opt must return an optim.SGD, not Adam")
+    twice = lambda m, lr, wd: optim.SGD([{"params": m.parameters()}, {"params": m[0].parameters()}], lr=lr)  # noqa: E731
+    assert verdict(ex5, twice).startswith("Incorrect: your answer raised ValueError: some parameters appear in more than one")
 
 
 def test_realistic_mistakes_are_named():

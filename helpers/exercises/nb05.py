@@ -1,4 +1,5 @@
-"""Exercises of notebook 05 (``05_nn``): a stable log-softmax, a hidden layer, counting parameters, ModuleList."""
+"""Exercises of notebook 05 (``05_nn``): a stable log-softmax, a hidden layer, counting parameters, ModuleList,
+initialising a network with ``apply``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.exercises import Exercise, Incorrect, ____  # noqa: F401  (____ is what student copies fill in)
+from helpers.exercises import Exercise, Incorrect, NotAttempted, ____  # noqa: F401  (____ is what student copies fill in)
 
 MLP_BAR = 0.93  # logistic regression reaches about 0.92 after 2 epochs; one epoch with 128 hidden units is ~0.96
 
@@ -67,6 +68,36 @@ def check_module_list(hidden_modules) -> None:
         raise Incorrect("the model must map (bs, 784) to (bs, 10)")
 
 
+def check_init_fn(init_fn) -> None:
+    state = torch.random.get_rng_state()  # the check draws weights; the notebook's random stream stays as it was
+    try:
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(3, 64, 3), nn.BatchNorm2d(64), nn.ReLU(), nn.Flatten(),
+                              nn.Linear(64 * 6 * 6, 256), nn.ReLU(), nn.Linear(256, 10))
+        for m in model.modules():
+            try:
+                init_fn(m)
+            except NotAttempted:
+                raise
+            except Exception as e:
+                name = type(m).__name__ if list(m.children()) else repr(m)
+                raise Incorrect(f"init_fn raised {type(e).__name__} on {name}: initialise only nn.Linear and nn.Conv2d "
+                                "(test with isinstance) and leave every other module as it is") from None
+    finally:
+        torch.random.set_rng_state(state)
+    bn = model[1]
+    if not (torch.equal(bn.weight, torch.ones(64)) and torch.equal(bn.bias, torch.zeros(64))):
+        raise Incorrect(f"init_fn changed the weight or bias of {bn}: leave every module but nn.Linear and nn.Conv2d "
+                        "as it is (BatchNorm starts at weight 1, bias 0)")
+    for m in (model[0], model[4], model[6]):
+        ratio = m.weight.var().item() * m.weight[0].numel()  # fan-in: the inputs of one output unit
+        if not 1.7 < ratio < 2.3:
+            raise Incorrect(f"the weights of {m} have variance x fan-in {ratio:.2f}, expected 2: "
+                            "nn.init.kaiming_normal_(m.weight, nonlinearity='relu') for every nn.Linear and nn.Conv2d")
+        if not torch.equal(m.bias, torch.zeros_like(m.bias)):
+            raise Incorrect(f"the bias of {m} is not zero: nn.init.zeros_(m.bias)")
+
+
 ex1 = Exercise("05_nn", 1, ("stable_log_softmax",), check_stable_log_softmax,
                ["m = x.max(-1, keepdim=True).values is (bs, 1): it broadcasts over each row.",
                 "Return x - m - (x - m).exp().sum(-1, keepdim=True).log()."])
@@ -79,3 +110,7 @@ ex3 = Exercise("05_nn", 3, ("conv_params", "lstm_params"), check_counts,
 ex4 = Exercise("05_nn", 4, ("hidden_modules",), check_module_list,
                ["A plain list is invisible to nn.Module: parameters() finds nothing in it.",
                 "self.layers = nn.ModuleList([nn.Linear(784, 32), nn.Linear(32, 10)])."])
+ex5 = Exercise("05_nn", 5, ("init_fn",), check_init_fn,
+               ["apply calls init_fn on every module, ReLU and BatchNorm2d included: act only when "
+                "isinstance(m, (nn.Linear, nn.Conv2d)).",
+                "nn.init.kaiming_normal_(m.weight, nonlinearity='relu'); nn.init.zeros_(m.bias)."])

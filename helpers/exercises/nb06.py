@@ -1,4 +1,5 @@
-"""Exercises of notebook 06 (``06_optim``): weight decay as a penalty, Adam by hand, a schedule, momentum's step."""
+"""Exercises of notebook 06 (``06_optim``): weight decay as a penalty, Adam by hand, a schedule, momentum's step,
+parameter groups without decay on one-dimensional parameters."""
 
 from __future__ import annotations
 
@@ -73,6 +74,43 @@ def check_used_lrs(used_lrs) -> None:
                     "call scheduler.step() after it")
 
 
+def check_make_opt(make_opt) -> None:
+    state = torch.random.get_rng_state()  # building the model draws weights; the notebook's stream stays as it was
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+    torch.random.set_rng_state(state)
+    lr, wd = 0.1, 0.05
+    opt = make_opt(model, lr, wd)
+    if not isinstance(opt, torch.optim.SGD):
+        raise Incorrect(f"make_opt must return an optim.SGD, not {type(opt).__name__}")
+    group_of = {id(p): g for g in opt.param_groups for p in g["params"]}
+    named = list(model.named_parameters())
+    if set(group_of) - {id(p) for _, p in named}:
+        raise Incorrect("the optimiser holds tensors that are not the model's parameters: use model.parameters()")
+    for name, p in named:
+        group = group_of.get(id(p))
+        if group is None:
+            raise Incorrect(f"the parameter {name}, of shape {tuple(p.shape)}, is in no group: every parameter "
+                            "belongs in exactly one")
+        want = wd if p.ndim >= 2 else 0.0
+        if group["weight_decay"] != want:
+            what = "a weight matrix: decay it" if p.ndim >= 2 else "one-dimensional: no decay for it"
+            raise Incorrect(f"{name}, of shape {tuple(p.shape)}, has weight_decay {group['weight_decay']}, expected "
+                            f"{want} ({what}); BatchNorm's weight is one-dimensional too")
+        if group["lr"] != lr or group["momentum"] != 0.9:
+            raise Incorrect(f"{name} has lr {group['lr']} and momentum {group['momentum']}, expected lr {lr}, "
+                            "momentum 0.9")
+    before = [p.detach().clone() for _, p in named]
+    for _, p in named:
+        p.grad = torch.zeros_like(p)
+    opt.step()  # zero gradients: only the decay moves anything
+    for (name, p), p0 in zip(named, before):
+        expected = p0 * (1 - lr * wd) if p.ndim >= 2 else p0
+        if not torch.allclose(p.detach(), expected):
+            raise Incorrect(f"a step with zero gradients moved {name} to other values than "
+                            f"{'p * (1 - lr * wd)' if p.ndim >= 2 else 'its old ones'}")
+
+
 ex1 = Exercise("06_optim", 1, ("penalty_step",), check_penalty_step,
                ["The gradient of wd / 2 * p ** 2 is wd * p: what SGD's weight_decay adds to every gradient.",
                 "Inside penalty_step: loss = loss_fn(model(xb), yb) + wd / 2 * sum((p ** 2).sum() for p in "
@@ -86,3 +124,7 @@ ex3 = Exercise("06_optim", 3, ("used_lrs",), check_used_lrs,
 ex4 = Exercise("06_optim", 4, hints=[
     "With momentum 0.9 the steps settle at 1 / (1 - 0.9) = 10 gradient steps.",
     "Compare plain SGD at lr 0.2 with momentum at lr 0.02: similar effective step sizes."])
+ex5 = Exercise("06_optim", 5, ("make_opt",), check_make_opt,
+               ["p.ndim tells a weight matrix (2 or more) from a bias or a BatchNorm weight (1).",
+                "optim.SGD([{'params': decay, 'weight_decay': wd}, {'params': no_decay, 'weight_decay': 0.0}], "
+                "lr=lr, momentum=0.9)"])
