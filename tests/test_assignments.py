@@ -21,7 +21,7 @@ import pytest
 from helpers.exercises import ____
 from helpers.exercises.nb01 import ex2
 from tools.assignments import BEGIN, CONFIG, END, POINTS, answer_source, build_assignments
-from tools.nbtools import notebook_paths
+from tools.nbtools import ROOT, notebook_paths
 from tools.publish import checked_exercise, is_solution
 
 needs_nbgrader = pytest.mark.skipif(
@@ -62,6 +62,17 @@ def course(tmp_path_factory) -> Path:
     build_assignments(out)
     nbgrader(out, "generate_assignment", "*")
     return out
+
+
+def test_make_assignments_installs_the_instructor_lock_then_runs_the_tool_and_ci_runs_it_before_the_tests():
+    run = subprocess.run(["make", "--no-print-directory", "-n", "-B", "assignments"], cwd=ROOT, check=True,
+                         capture_output=True, text=True)
+    commands = run.stdout.splitlines()
+    lock = next(i for i, c in enumerate(commands) if "pip install --quiet -r requirements.lock" in c)
+    instructor = next(i for i, c in enumerate(commands) if "pip install --quiet -r requirements-instructor.lock" in c)
+    assert lock < instructor < len(commands) - 1 and commands[-1].endswith("-m tools.assignments"), commands
+    ci = (ROOT / ".ci/run").read_text().splitlines()
+    assert ci.index("make assignments") < next(i for i, line in enumerate(ci) if line.startswith("make test"))
 
 
 def test_the_tool_writes_a_config_and_one_source_notebook_per_notebook_and_keeps_an_edited_config(tmp_path):

@@ -105,6 +105,15 @@ def test_the_lock_is_universal_and_pins_the_tested_pair():
         assert marker in text, f"no line for {marker}: the lock is not universal"
 
 
+def test_make_lock_writes_both_locks_as_the_next_test_regenerates_them():
+    run = subprocess.run(["make", "--no-print-directory", "-n", "lock"], cwd=ROOT, check=True, capture_output=True,
+                         text=True)
+    compiles = [" ".join(line.split(" pip compile ", 1)[1].split()) for line in run.stdout.splitlines()
+                if " pip compile pyproject.toml" in line]
+    assert compiles == [f"pyproject.toml -q -o {LOCK_FILE.name}",
+                        f"pyproject.toml --all-extras -c {LOCK_FILE.name} -q -o {INSTRUCTOR_LOCK_FILE.name}"]
+
+
 @pytest.mark.parametrize("lock, options", [(LOCK_FILE, []), (INSTRUCTOR_LOCK_FILE, ["--all-extras", "-c", LOCK_FILE.name])],
                          ids=["lock", "instructor-lock"])
 def test_regenerating_the_lock_changes_nothing(tmp_path, lock, options):
