@@ -33,8 +33,10 @@ STUDENTS = {"solved": "source", "untouched": "release"}  # student id: the copy 
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run ``nbgrader args...`` in ``course``; nbgrader calls ``alembic`` from PATH, so the venv's bin comes first."""
+    """Run ``nbgrader args...`` in ``course`` as an instructor's shell does (README): the venv's bin first on PATH
+    (nbgrader calls ``alembic`` from there), and Python's default warnings, as in ``make lab``."""
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("PYTHONWARNINGS", None)  # warnings as errors is the tests' policy, not nbgrader's nor its kernels'
     run = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
                          text=True, timeout=600)
     assert run.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
