@@ -29,10 +29,10 @@ INSTRUCTOR = "instructor"  # the extra that requirements.lock leaves out, locked
 PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")  # what the locks cover (README "Locked versions")
 
 
-def all_locked_versions(lock=LOCK_FILE) -> dict[str, set[str]]:
+def all_locked_versions() -> dict[str, set[str]]:
     """Every version the lock pins for each package, on any platform or Python."""
     pins: dict[str, set[str]] = {}
-    for line in lock.read_text().splitlines():
+    for line in LOCK_FILE.read_text().splitlines():
         if match := PIN.match(line):
             pins.setdefault(canonical(match.group(1)), set()).add(match.group(2))
     return pins
