@@ -6,6 +6,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Every version the course installs (README "Locked versions"); written by `make lock`, installed by every target.
 LOCK := requirements.lock
+# The instructor extra (nbgrader, for make assignments): requirements.lock plus nbgrader and what it needs, every
+# package the two share at requirements.lock's version; written by `make lock`, installed by the first make assignments.
+INSTRUCTOR_LOCK := requirements-instructor.lock
+INSTRUCTOR_STAMP := $(VENV)/.installed-instructor
 UV := $(VENV)/bin/uv
 # What `make lock` checks the lock installs on, from wheels only (uv's platform names; macOS 14 is torch's minimum)
 LOCK_PLATFORMS := x86_64-manylinux_2_28 aarch64-manylinux_2_28 aarch64-apple-darwin x86_64-pc-windows-msvc
@@ -28,7 +32,7 @@ PYTEST_WORKERS := -n 2 --dist loadfile
 # bench/models.py is a verbatim copy of notebook 09's CNN (excluded in pyproject.toml's [tool.ruff.format]).
 FORMATTED := tools bench conftest.py
 
-.PHONY: lab test lint outputs student slides site handout bench install lock doctor clean-venv
+.PHONY: lab test lint outputs student slides site handout assignments bench install lock doctor clean-venv
 
 install: $(STAMP)
 
@@ -44,16 +48,19 @@ $(STAMP): pyproject.toml $(LOCK)
 	@touch $(STAMP)
 
 # Rewrite the lock from pyproject.toml (after changing a dependency, e.g. upgrading torch; uv.toml holds uv's
-# options), then check that every locked package has a wheel for each platform and Python in LOCK_PLATFORMS and
-# LOCK_PYTHONS. Needs the package index. Keeps the versions already locked unless pyproject.toml excludes them;
-# `make lock UPGRADE=1` takes the newest. Then run `make outputs` and review both diffs.
+# options), and the instructor lock from every extra with the lock as constraints (so the packages they share keep
+# the lock's versions); then check that every package of both has a wheel for each platform and Python in
+# LOCK_PLATFORMS and LOCK_PYTHONS (that check reads no uv.toml: its extras are pyproject.toml's). Needs the package
+# index. Keeps the versions already locked unless pyproject.toml excludes them; `make lock UPGRADE=1` takes the
+# newest. Then run `make outputs` and review the diffs.
 lock: $(STAMP)
 	$(UV) pip compile pyproject.toml $(if $(UPGRADE),--upgrade,) -q -o $(LOCK)
-	@for platform in $(LOCK_PLATFORMS); do for python in $(LOCK_PYTHONS); do \
-	  MACOSX_DEPLOYMENT_TARGET=14.0 $(UV) pip compile $(LOCK) --no-universal \
-	    --no-all-extras --python-platform $$platform --python-version $$python --only-binary :all: -q -o /dev/null \
-	    || { echo "make lock: no wheels for $$platform, Python $$python"; exit 1; }; \
-	done; done; echo "make lock: every package has wheels for $(LOCK_PLATFORMS), Python $(LOCK_PYTHONS)"
+	$(UV) pip compile pyproject.toml --all-extras -c $(LOCK) $(if $(UPGRADE),--upgrade,) -q -o $(INSTRUCTOR_LOCK)
+	@for lock in $(LOCK) $(INSTRUCTOR_LOCK); do for platform in $(LOCK_PLATFORMS); do for python in $(LOCK_PYTHONS); do \
+	  MACOSX_DEPLOYMENT_TARGET=14.0 $(UV) pip compile $$lock --no-config --no-python-downloads --no-universal \
+	    --python-platform $$platform --python-version $$python --only-binary :all: -q -o /dev/null \
+	    || { echo "make lock: $$lock has no wheels for $$platform, Python $$python"; exit 1; }; \
+	done; done; done; echo "make lock: every package has wheels for $(LOCK_PLATFORMS), Python $(LOCK_PYTHONS)"
 	@echo "Now run make outputs, and review the diff of $(LOCK) and of the notebooks"
 
 # Python, torch and every locked package against the lock, the device, the CPU's vector instructions, threads, MNIST.
@@ -101,6 +108,16 @@ site: $(STAMP)
 # Printable PDFs (Chromium's print): build/handout/class/ without solutions, build/handout/instructor/ with them.
 handout: $(STAMP)
 	$(PY) -m tools.handout $(NB)
+
+# Instructors: build/nbgrader/, an nbgrader course directory (nbgrader_config.py, source/NN_topic/NN_topic.ipynb)
+# made from the notebooks (tools/assignments.py; README "For instructors" goes on from there). The first run installs
+# the instructor extra (nbgrader) from its lock, on top of the course's.
+$(INSTRUCTOR_STAMP): $(INSTRUCTOR_LOCK) $(STAMP)
+	PYTHONWARNINGS= $(PY) -m pip install --quiet -r $(INSTRUCTOR_LOCK)
+	@touch $(INSTRUCTOR_STAMP)
+
+assignments: $(INSTRUCTOR_STAMP)
+	$(PY) -m tools.assignments
 
 # Speed is measured here (one process, side by side), never in tests. Writes bench/results.md and PNGs.
 bench: $(STAMP)

@@ -1,7 +1,8 @@
 """Is this the course's environment? ``python -m helpers.doctor`` (or ``make doctor``) answers in about a dozen lines.
 
 If your outputs differ from the stored ones, run it and compare with the course's: the Python and package versions
-against ``requirements.lock`` (every version the course was tested with), the device ``get_device()`` picks, the
+against ``requirements.lock`` (every version the course was tested with; ``requirements-instructor.lock`` once
+``make assignments`` has added nbgrader), the device ``get_device()`` picks, the
 CPU's vector instructions (they change the last digits of some results), the thread count, and whether MNIST is
 present and verified. It reads only local files: no network.
 """
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 LOCK_FILE = Path(__file__).resolve().parent.parent / "requirements.lock"
+INSTRUCTOR_LOCK_FILE = LOCK_FILE.with_name("requirements-instructor.lock")  # the lock plus nbgrader (make assignments)
 COURSE_PACKAGE = "pytorch-course-helpers"  # installed from this repository, so not in the lock
 SHOWN_FIRST = ("torch", "torchvision", "numpy", "matplotlib")
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)\s*(?:;([^#]*))?")
@@ -41,6 +43,15 @@ def locked_versions(lock: Path = LOCK_FILE) -> dict[str, str]:
         if match and (not match.group(3) or Marker(match.group(3).strip()).evaluate()):
             pins[canonical(match.group(1))] = match.group(2)
     return pins
+
+
+def venv_lock() -> Path:
+    """The lock this environment should equal: the instructor lock where nbgrader is installed, else the course's."""
+    try:
+        importlib.metadata.distribution("nbgrader")
+    except importlib.metadata.PackageNotFoundError:
+        return LOCK_FILE
+    return INSTRUCTOR_LOCK_FILE
 
 
 def installed_versions() -> dict[str, str]:
@@ -129,15 +140,17 @@ def mnist_line() -> str:
             "(fetch_mnist() extracts and verifies them)")
 
 
-def report(lock: Path = LOCK_FILE) -> list[str]:
-    """Every line the doctor prints."""
-    return package_lines(lock) + machine_lines() + [mnist_line()]
+def report(lock: Path | None = None) -> list[str]:
+    """Every line the doctor prints, comparing with ``lock`` (default: ``venv_lock()``)."""
+    return package_lines(lock or venv_lock()) + machine_lines() + [mnist_line()]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print the report; exit 1 if a package differs from the lock, is missing, or MNIST is damaged."""
     parser = argparse.ArgumentParser(prog="python -m helpers.doctor", description=__doc__.splitlines()[0])
-    parser.add_argument("--lock", type=Path, default=LOCK_FILE, help="the lock file to compare with")
+    parser.add_argument("--lock", type=Path, default=None,
+                        help="the lock file to compare with (default: requirements.lock, or requirements-instructor.lock "
+                             "where nbgrader is installed)")
     lines = report(parser.parse_args(argv).lock)
     print("\n".join(lines))
     problem = any(re.search(r"DIFFERS|MISSING|DAMAGED|not found|not installed|ERROR", line) for line in lines)

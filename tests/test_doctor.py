@@ -20,9 +20,9 @@ from tools.nbtools import ROOT
 
 
 def fake_lock(tmp_path: Path, versions: dict[str, str | None], extra_lines: tuple[str, ...] = ()) -> Path:
-    """A copy of requirements.lock with the versions of some packages changed (None: their lines removed)."""
+    """A copy of this venv's lock with the versions of some packages changed (None: their lines removed)."""
     lines = []
-    for line in doctor.LOCK_FILE.read_text().splitlines():
+    for line in doctor.venv_lock().read_text().splitlines():
         name = re.split(r"[=\s;#]", line, maxsplit=1)[0]
         if name in versions and versions[name] is None:
             continue

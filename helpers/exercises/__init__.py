@@ -7,6 +7,8 @@ Each notebook's exercises are declared in ``helpers/exercises/nbNN.py`` and impo
 - ``check()`` looks up the exercise's answer names in the notebook (the caller's globals), or takes them as
   arguments, runs the exercise's checker on them and prints one line: ``Correct ...``, ``Incorrect: <what>`` or
   ``Not attempted: <what to fill in>``. It never raises, so Run All on a student copy finishes.
+- ``verdict()`` returns that line instead of printing it: the graded assignments' test cells (``make assignments``)
+  assert ``ex1.verdict() == "Correct"``.
 - ``hint()`` prints the next hint (the last one again once all are shown).
 - ``solution()`` prints the notebook's own solution cell, read from the notebook file: never a second copy.
 
@@ -95,6 +97,10 @@ class Exercise:
     def check(self, *values: object) -> None:
         """Print ``Correct``, ``Incorrect: ...`` or ``Not attempted: ...`` for the learner's answer; never raise."""
         print(self._verdict(values, inspect.currentframe().f_back.f_globals))
+
+    def verdict(self, *values: object) -> str:
+        """Return the line ``check()`` prints (``Correct``, ``Incorrect: ...``, ``Not attempted: ...``) without printing it."""
+        return self._verdict(values, inspect.currentframe().f_back.f_globals)
 
     def _verdict(self, values: tuple, namespace: dict) -> str:
         if self.checker is None:
