@@ -28,11 +28,13 @@ the tests fail for those on any missing or stale message, and say which.
 from __future__ import annotations
 
 import difflib
+import html
 import io
 import re
 import sys
 import tokenize
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -63,9 +65,9 @@ LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 FUZZY_SAME_CELL, FUZZY_ANY_CELL = 0.6, 0.8  # how alike an old and a new English text must be to carry a translation
 
 
-def catalogue_path(notebook: Path, lang: str = DEFAULT_LANGUAGE) -> Path:
-    """The catalogue of ``notebook`` (an English notebook's path or name) for ``lang``."""
-    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{Path(notebook).stem}.po"
+def catalogue_path(notebook: Path | str, lang: str = DEFAULT_LANGUAGE) -> Path:
+    """The catalogue of ``notebook`` (an English notebook's path, file name or stem, or ``course``) for ``lang``."""
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{Path(notebook).name.removesuffix('.ipynb')}.po"
 
 
 def edition_dir(lang: str = DEFAULT_LANGUAGE) -> Path:
@@ -201,8 +203,8 @@ def best_match(text: str, candidates: list[polib.POEntry], cutoff: float) -> pol
     return best
 
 
-def refresh(nb: nbformat.NotebookNode, old: polib.POFile | None, stem: str, lang: str) -> polib.POFile:
-    """The catalogue for the English ``nb``, keeping what the ``old`` catalogue had translated.
+def refresh(msgs: list[Message], old: polib.POFile | None, stem: str, lang: str) -> polib.POFile:
+    """The catalogue for the English messages ``msgs``, keeping what the ``old`` catalogue had translated.
 
     A message whose cell and English are unchanged keeps its translation (and fuzzy flag, and translator's
     comments). Text unchanged but moved to another cell keeps it too. Otherwise the most similar old translation
@@ -215,7 +217,7 @@ def refresh(nb: nbformat.NotebookNode, old: polib.POFile | None, stem: str, lang
     by_text = {e.msgid: e for e in old_entries if usable(e) or (e.obsolete and e.msgstr and not e.fuzzy)}
     used: set[int] = set()
     carried: list[tuple[polib.POEntry, Message]] = []
-    for m in messages(nb):
+    for m in msgs:
         entry = polib.POEntry(msgctxt=m.cell_id, msgid=m.text, comment=m.kind)
         if (hit := exact.get((m.cell_id, m.text))) is not None:
             entry.msgstr, entry.tcomment = hit.msgstr, hit.tcomment
@@ -263,12 +265,12 @@ class Status:
         return f"{self.notebook}: " + ", ".join(parts)
 
 
-def status(nb: nbformat.NotebookNode, po: polib.POFile | None, notebook: str) -> Status:
-    """Count ``nb``'s messages by the state of their translation in ``po``, and name each one not translated."""
+def status(msgs: list[Message], po: polib.POFile | None, notebook: str) -> Status:
+    """Count the messages ``msgs`` by the state of their translation in ``po``, and name each one not translated."""
     table = {(e.msgctxt, e.msgid): e for e in (po or []) if not e.obsolete}
     counts = {"translated": 0, "stale": 0, "untranslated": 0, "missing": 0}
     problems = []
-    for m in messages(nb):
+    for m in msgs:
         entry = table.get((m.cell_id, m.text))
         state = (
             "missing"
@@ -284,6 +286,125 @@ def status(nb: nbformat.NotebookNode, po: polib.POFile | None, notebook: str) ->
             first = m.text.strip().splitlines()[0][:70]
             problems.append(f"cell {m.cell_id} ({m.kind}) {state}: {first!r}")
     return Status(notebook, sum(counts.values()), problems=problems, **counts)
+
+
+# --- The builders' own words (course.po): site labels, the site index, the README table, student starters ---
+
+COURSE = "course"
+# Words the site template (tools/templates/course_lab) writes; it shows the English when no translation is given
+LABELS = ("Solution", "All notebooks")
+# Comments the student copy writes (tools/publish.py: the starter of a checkable solution, the prompt of another)
+STUDENT = (
+    "Exercise {number}: write your code, put your answers in place of each ____, then run the cell",
+    "your code here",
+    "Your solution here: write it, run it, then compare with the full notebook.",
+)
+HTML_LANG = {None: "en", "zh_CN": "zh"}  # <html lang=...> (nbconvert takes ISO 639-1 codes only)
+
+
+class TextNodes(HTMLParser):
+    """The prose of an HTML page between its tags (not code, style or script), with where each piece starts."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.found: list[tuple[tuple[int, int], str]] = []
+        self.skip = False
+
+    def handle_starttag(self, tag, attrs):
+        self.skip = tag in ("style", "script", "code")
+
+    def handle_endtag(self, tag):
+        self.skip = False
+
+    def handle_data(self, data):
+        if not self.skip and re.search("[A-Za-z]", data) and "{{" not in data:
+            self.found.append((self.getpos(), data))
+
+
+def html_texts(text: str) -> list[tuple[tuple[int, int], str]]:
+    """Each piece of text of the HTML ``text`` with its (line, column) start."""
+    parser = TextNodes()
+    parser.feed(text)
+    parser.close()
+    return parser.found
+
+
+def course_messages() -> list[Message]:
+    """The messages of course.po: the site's labels and index page, the README table's column, the student copy's."""
+    from tools.publish import TEMPLATES, notebook_table
+
+    msgs = [Message("site", label, "site label") for label in LABELS]
+    texts = dict.fromkeys(t.strip() for _, t in html_texts((TEMPLATES / "index.html").read_text()))
+    msgs += [Message("index.html", t, "site index page") for t in texts]
+    msgs += [
+        Message(f"README {n}", learn, "README notebook table: what you learn") for n, *_, learn, _ in notebook_table()
+    ]
+    return msgs + [Message("student", t, "student copy comment") for t in STUDENT]
+
+
+def course_table(lang: str | None) -> dict[tuple[str, str], str]:
+    """(context, English) -> translation, for every usable entry of ``lang``'s course.po (empty for English)."""
+    po = read_catalogue(catalogue_path(COURSE, lang)) if lang else None
+    return {(e.msgctxt, e.msgid): e.msgstr for e in (po or []) if usable(e)}
+
+
+def html_lang(lang: str | None) -> str:
+    """The ``<html lang>`` of an edition's pages."""
+    return HTML_LANG[lang]
+
+
+def labels(lang: str | None) -> dict[str, str]:
+    """The site template's labels in ``lang``: English -> translation (empty for English: the template's words)."""
+    table = course_table(lang)
+    return {label: table[("site", label)] for label in LABELS if ("site", label) in table}
+
+
+def translate_html(text: str, lang: str | None) -> str:
+    """The HTML page ``text`` (the site index template) with its text translated and its ``lang`` set."""
+    if lang is None:
+        return text
+    table = course_table(lang)
+    lines = text.split("\n")
+    for (row, col), data in reversed(html_texts(text)):
+        if (translation := table.get(("index.html", data.strip()))) is None:
+            continue
+        start = sum(len(line) + 1 for line in lines[: row - 1]) + col
+        lead = data[: len(data) - len(data.lstrip())]
+        tail = data[len(data.rstrip()) :]
+        text = text[:start] + lead + html.escape(translation, quote=False) + tail + text[start + len(data) :]
+    return text.replace('<html lang="en">', f'<html lang="{html_lang(lang)}">', 1)
+
+
+def translated_table(rows: list[tuple[str, ...]], lang: str | None) -> list[tuple[str, ...]]:
+    """The README's notebook table for ``lang``: each title from the translated notebook's H1, what you learn
+    from course.po (English where a translation is missing or stale)."""
+    if lang is None:
+        return rows
+    table, done = course_table(lang), []
+    for n, title, stem, learn, runtime in rows:
+        h1 = built(NOTEBOOK_DIR / f"{stem}.ipynb", lang)[0].cells[0].source.splitlines()[0]
+        title = re.sub(r"^#\s*\d\d\s*·\s*", "", h1) if h1.startswith("# ") else title
+        done.append((n, title, stem, table.get((f"README {n}", learn), learn), runtime))
+    return done
+
+
+def translate_student(nb: nbformat.NotebookNode, lang: str) -> nbformat.NotebookNode:
+    """A student copy of a ``lang`` edition with the comments the student copy itself writes translated."""
+    table = course_table(lang)
+    patterns = [
+        (re.compile(re.escape(t).replace(r"\{number\}", r"(?P<number>\d+)")), table[("student", t)])
+        for t in STUDENT
+        if ("student", t) in table
+    ]
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "exercise" in cell.metadata.get("tags", []):
+            mine = {}
+            for c in comments(cell.source):
+                for pattern, translation in patterns:
+                    if match := pattern.fullmatch(c.text):
+                        mine[c.text] = translation.format(**match.groupdict())
+            cell.source = translate_source(cell.source, mine)
+    return nb
 
 
 # --- Building a translated notebook ---
@@ -330,7 +451,7 @@ def built(path: Path, lang: str = DEFAULT_LANGUAGE) -> tuple[nbformat.NotebookNo
     """The ``lang`` edition of the English notebook at ``path``, and its translation's status (nothing written)."""
     nb = nbformat.read(path, as_version=4)
     po = read_catalogue(catalogue_path(path, lang))
-    return translate(nb, po, lang, path.name), status(nb, po, path.stem)
+    return translate(nb, po, lang, path.name), status(messages(nb), po, path.stem)
 
 
 def build(
@@ -352,12 +473,18 @@ def build(
     return done
 
 
-def refresh_catalogues(lang: str = DEFAULT_LANGUAGE, paths: list[Path] | None = None) -> list[Path]:
-    """Rewrite the ``lang`` catalogue of each notebook from its English text; return the catalogues that changed."""
+def sources() -> dict[str, list[Message]]:
+    """Every catalogue's English messages, by catalogue name: one per notebook, and ``course`` (the builders' words)."""
+    found = {path.stem: messages(nbformat.read(path, as_version=4)) for path in notebook_paths()}
+    return {**found, COURSE: course_messages()}
+
+
+def refresh_catalogues(lang: str = DEFAULT_LANGUAGE) -> list[Path]:
+    """Rewrite every ``lang`` catalogue from the English; return the catalogues that changed."""
     changed = []
-    for path in paths or notebook_paths():
-        target = catalogue_path(path, lang)
-        po = refresh(nbformat.read(path, as_version=4), read_catalogue(target), path.stem, lang)
+    for stem, msgs in sources().items():
+        target = catalogue_path(stem, lang)
+        po = refresh(msgs, read_catalogue(target), stem, lang)
         text = str(po) + "\n"
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -379,13 +506,14 @@ def main(argv: list[str]) -> int:
         changed = refresh_catalogues(lang)
         for path in changed:
             print(f"updated {path.relative_to(ROOT)}")
-        print(f"{len(changed)} catalogues updated, {len(notebook_paths()) - len(changed)} already current")
+        print(f"{len(changed)} catalogues updated, {len(sources()) - len(changed)} already current")
         return 0
-    if args.command == "status":
-        statuses = [built(path, lang)[1] for path in notebook_paths()]
-    else:
-        statuses = build(lang, missing_only=args.missing_only)
-        print(f"wrote {edition_dir(lang).relative_to(ROOT)}/ ({len(statuses)} notebooks, outputs as in English)")
+    if args.command == "build":
+        build(lang, missing_only=args.missing_only)
+        print(
+            f"wrote {edition_dir(lang).relative_to(ROOT)}/ ({len(notebook_paths())} notebooks, outputs as in English)"
+        )
+    statuses = [status(msgs, read_catalogue(catalogue_path(stem, lang)), stem) for stem, msgs in sources().items()]
     for st in statuses:
         print(st.line())
     total = sum(st.messages for st in statuses)
