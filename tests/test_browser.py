@@ -2,7 +2,8 @@
 
 They prove what learners and instructors see: JupyterLab from `make lab` printing one URL and rendering a notebook,
 opening a notebook with autosave on leaving it byte for byte unchanged (and no "Jupyter news" prompt), a slide deck
-that advances and loads nothing from the network, and the static site with its images. Screenshots go to
+that advances and loads nothing from the network, the static site with its images, and the Chinese site and deck
+showing Chinese text in a font that has its glyphs (`.ci/run` installs one). Screenshots go to
 build/screenshots/. Skipped, with the reason shown, when no Chromium is installed (`.ci/run` installs it).
 """
 

@@ -18,8 +18,12 @@ A message's context (``msgctxt``) is its cell's id and its ``msgid`` is the Engl
 only while the English it was made from is unchanged. ``refresh`` keeps every translation whose English is
 unchanged, carries one whose cell changed over as *fuzzy* (its old English kept as ``#| msgid``), and keeps
 translations of text that is gone as obsolete (``#~``) entries. The build never uses a fuzzy translation: the
-English is shown instead, and the build says how many messages are stale. Code tokens, outputs, execution counts,
-metadata and attachments are the English notebook's, byte for byte (``tests/test_i18n.py`` checks it).
+English is shown instead, and the build says how many messages are stale. Code is the English notebook's token for
+token, and outputs, execution counts, cell ids, metadata and attachments byte for byte (``tests/test_i18n.py``).
+
+One more catalogue, ``course.po``, holds the words the builders write themselves (``tools/publish.py`` and its
+templates): the site's labels and index page, the README table's "what you learn" column, the student copy's
+starter comments.
 
 ``TRANSLATED`` lists the notebooks whose catalogues must be complete (every message translated, none stale);
 the tests fail for those on any missing or stale message, and say which.
@@ -272,15 +276,12 @@ def status(msgs: list[Message], po: polib.POFile | None, notebook: str) -> Statu
     problems = []
     for m in msgs:
         entry = table.get((m.cell_id, m.text))
-        state = (
-            "missing"
-            if entry is None
-            else "translated"
-            if usable(entry)
-            else "stale"
-            if entry.fuzzy and entry.msgstr
-            else "untranslated"
-        )
+        if entry is None:
+            state = "missing"
+        elif usable(entry):
+            state = "translated"
+        else:
+            state = "stale" if entry.fuzzy and entry.msgstr else "untranslated"
         counts[state] += 1
         if state != "translated":
             first = m.text.strip().splitlines()[0][:70]
