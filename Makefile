@@ -18,6 +18,17 @@ PORT ?= $(or $(JUPYTER_PORT),8888)
 # jupyter refuses to run as root without --allow-root; pass it only then
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+# A translated edition: `make lab LANG=zh_CN` (and site, slides, student) use the Chinese notebooks, built from the
+# English ones with notebooks/locale/zh_CN (tools/i18n.py). Only a LANG given on make's command line chooses the
+# edition, never the locale in your environment; the commands then run with LANG=C.UTF-8 (a UTF-8 locale that
+# every system has) instead of the locale name zh_CN.
+ifeq ($(origin LANG),command line)
+EDITION := $(LANG)
+override LANG := C.UTF-8
+endif
+LAB_DIR := $(if $(EDITION),build/$(EDITION)/notebooks,notebooks)
+EDITION_FLAG := $(if $(EDITION),--lang $(EDITION),)
+
 # The environment every notebook, test and benchmark runs in, exported to every target (so `make lab`'s kernels
 # match the stored outputs). Defined once, in tools/env.py; a value set outside wins (OMP_NUM_THREADS=2 make test).
 $(foreach kv,$(shell $(PYTHON) -m tools.env),$(eval export $(kv)))
@@ -32,7 +43,8 @@ PYTEST_WORKERS := -n 2 --dist loadfile
 # bench/models.py is a verbatim copy of notebook 09's CNN (excluded in pyproject.toml's [tool.ruff.format]).
 FORMATTED := tools bench conftest.py
 
-.PHONY: lab test lint outputs student slides site handout assignments bench install lock doctor clean-venv
+.PHONY: lab test lint outputs student slides site handout assignments bench install lock doctor clean-venv zh zh-refresh \
+	zh-status
 
 install: $(STAMP)
 
@@ -77,11 +89,14 @@ $(LAB_OVERRIDES): tools/lab/overrides.json | $(STAMP)
 	cp $< $@
 
 # One address, the one with the token: bound to 127.0.0.1 jupyter prints no second (localhost) URL.
+# With LANG=zh_CN it serves build/zh_CN/notebooks/, building the notebooks not there yet (never overwriting one
+# you saved; `make zh` rebuilds them all).
 lab: $(STAMP) $(LAB_OVERRIDES)
-	@echo "Serving JupyterLab on notebooks/: open the URL with the token printed below (Ctrl-C to stop)"
+	$(if $(EDITION),$(PY) -m tools.i18n build $(EDITION) --missing-only,)
+	@echo "Serving JupyterLab on $(LAB_DIR)/: open the URL with the token printed below (Ctrl-C to stop)"
 	@# warnings as errors is the tests' policy (tools/env.py), not the learners': their kernels, and jupyter's own
 	@# extensions, run with Python's default warnings; threads and hash seed stay the course's
-	PYTHONWARNINGS= $(VENV)/bin/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks $(ALLOW_ROOT)
+	PYTHONWARNINGS= $(VENV)/bin/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(LAB_DIR) $(ALLOW_ROOT)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_WORKERS)
@@ -96,14 +111,28 @@ outputs: $(STAMP)
 	$(PY) -m tools.nbtools outputs $(NB)
 
 # Learners and instructors: build/student (blank solutions), build/slides (reveal.js, offline), build/site (HTML).
+# With LANG=zh_CN: the Chinese edition, in build/zh_CN/student, build/zh_CN/slides, build/zh_CN/site.
 student: $(STAMP)
-	$(PY) -m tools.publish student
+	$(PY) -m tools.publish student $(EDITION_FLAG)
 
 slides: $(STAMP)
-	$(PY) -m tools.publish slides
+	$(PY) -m tools.publish slides $(EDITION_FLAG)
 
 site: $(STAMP)
-	$(PY) -m tools.publish site
+	$(PY) -m tools.publish site $(EDITION_FLAG)
+
+# The Chinese edition (tools/i18n.py, catalogues in notebooks/locale/zh_CN/LC_MESSAGES/): `make zh` writes
+# build/zh_CN/notebooks/ (markdown and comments translated, the English outputs kept: nothing is executed) and says
+# how many messages are stale; `make zh-refresh` updates the catalogues after editing the English notebooks;
+# `make zh-status` counts each catalogue's translated, stale and untranslated messages.
+zh: $(STAMP)
+	$(PY) -m tools.i18n build zh_CN
+
+zh-refresh: $(STAMP)
+	$(PY) -m tools.i18n refresh zh_CN
+
+zh-status: $(STAMP)
+	$(PY) -m tools.i18n status zh_CN
 
 # Printable PDFs (Chromium's print): build/handout/class/ without solutions, build/handout/instructor/ with them.
 handout: $(STAMP)

@@ -5,17 +5,22 @@
 - ``<notebook>::student-copy-runs-twice``: a learner re-runs cells and works in the student copy. This item runs the
   student copy (``make student``) top to bottom with every code cell executed twice in a row, the notebook's
   hidden check cells in place, and then every solution cell twice; it fails on any error (cells tagged
-  ``raises-exception`` excepted).
+  ``raises-exception`` excepted). A translated edition (built by ``tools.i18n``, e.g. the Chinese notebooks that
+  ``tests/test_i18n.py`` runs under nbval) gets only the first item: its code is the English notebook's, token for
+  token, and the English notebook's student copy is run.
 
 Both items live under the notebook's path, so ``--dist loadfile`` runs them on the same worker as its nbval items.
 """
 
 from __future__ import annotations
 
+import json
+
 import nbformat
 import pytest
 
 from tools.env import apply_course_env
+from tools.i18n import META_KEY
 from tools.nbtools import execution_problems
 
 apply_course_env()  # before any kernel starts: nbval's kernels inherit this environment
@@ -61,7 +66,8 @@ class StudentCopyRunsTwice(pytest.Item):
 class NotebookGuard(pytest.File):
     def collect(self):
         yield ExecutedInOrder.from_parent(self, name="executed-in-order")
-        yield StudentCopyRunsTwice.from_parent(self, name="student-copy-runs-twice")
+        if META_KEY not in json.loads(self.path.read_text(encoding="utf-8")).get("metadata", {}):
+            yield StudentCopyRunsTwice.from_parent(self, name="student-copy-runs-twice")
 
 
 def pytest_collect_file(file_path, parent):

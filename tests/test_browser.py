@@ -2,7 +2,8 @@
 
 They prove what learners and instructors see: JupyterLab from `make lab` printing one URL and rendering a notebook,
 opening a notebook with autosave on leaving it byte for byte unchanged (and no "Jupyter news" prompt), a slide deck
-that advances and loads nothing from the network, and the static site with its images. Screenshots go to
+that advances and loads nothing from the network, the static site with its images, and the Chinese site and deck
+showing Chinese text in a font that has its glyphs (`.ci/run` installs one). Screenshots go to
 build/screenshots/. Skipped, with the reason shown, when no Chromium is installed (`.ci/run` installs it).
 """
 
@@ -270,4 +271,85 @@ def test_site_index_links_every_notebook_and_pages_show_their_images(browser, se
         assert page.locator("h1").first.inner_text().startswith(path.stem[:2])
     page.goto(f"{base}/{notebook_paths()[0].stem}.html", wait_until="networkidle")
     page.screenshot(path=SHOTS / "site-page.png")
+    assert problems == []
+
+
+# --- The Chinese edition: the site and a deck show Chinese text in a font that has its glyphs ---
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# In the element's own font, draw two of its Chinese characters and a character no font has (U+10FFFD, private
+# use): without a Chinese font all three come out as the same fallback box. Returns the three images as data URLs.
+DRAW_GLYPHS = """(el, chars) => chars.map(ch => {
+    const style = getComputedStyle(el), canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 64;
+    const ctx = canvas.getContext("2d");
+    ctx.font = `${style.fontWeight} 48px ${style.fontFamily}`;
+    ctx.fillText(ch, 4, 52);
+    return canvas.toDataURL();
+})"""
+
+
+def chinese_font_families() -> set[str]:
+    """Every family name fontconfig knows for the fonts that cover Chinese (`fc-list :lang=zh`)."""
+    try:
+        listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=True).stdout
+    except FileNotFoundError:
+        return set()
+    return {name.strip() for line in listed.splitlines() for name in line.split(",") if name.strip()}
+
+
+def assert_chinese_visible(page, selector: str) -> None:
+    """The text of ``selector`` has Chinese characters, every one drawn by a font that covers Chinese, as distinct
+    glyphs (not the box a missing font leaves)."""
+    families = chinese_font_families()
+    assert families, "no font covering Chinese is installed (fc-list :lang=zh): apt-get install fonts-wqy-microhei"
+    element = page.locator(selector).first
+    chars = CJK.findall(element.inner_text())
+    assert len(chars) >= 2, (selector, element.inner_text())
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    drawn = sum(f["glyphCount"] for f in fonts if f["familyName"] in families)
+    assert drawn >= len(chars), f"{selector}: {len(chars)} Chinese characters, {drawn} glyphs from {families}: {fonts}"
+    first, second, missing = element.evaluate(DRAW_GLYPHS, [chars[0], chars[1], "\U0010fffd"])
+    assert len({first, second, missing}) == 3 or chars[0] == chars[1], f"{selector}: {chars[:2]} drawn as boxes"
+
+
+@pytest.fixture(scope="module")
+def chinese_edition(tmp_path_factory) -> tuple[Path, Path]:
+    """The Chinese site and slides, of notebook 01 only (every page is built the same way; the English test
+    checks them all)."""
+    out = tmp_path_factory.mktemp("zh_CN")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(publish, "notebook_paths", lambda: notebook_paths()[:1])
+        site = publish.build_site(out / "site", lang="zh_CN")[0].parent
+        slides = publish.build_slides(out / "slides", lang="zh_CN")[0].parent
+    return site, slides
+
+
+def test_chinese_site_and_deck_show_chinese_text(browser, serve, chinese_edition):
+    site, slides = chinese_edition
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    base = serve(site)
+    problems = watch_network(page, base)
+    page.goto(f"{base}/index.html", wait_until="networkidle")
+    assert page.locator("html").get_attribute("lang") == "zh"
+    assert_chinese_visible(page, "h1")
+    assert_chinese_visible(page, "table a")  # notebook 01's title
+    page.goto(f"{base}/{notebook_paths()[0].stem}.html", wait_until="networkidle")
+    assert_chinese_visible(page, "h1")
+    assert_chinese_visible(page, "details.solution summary")
+    page.screenshot(path=SHOTS / "zh-site-page.png")
+    assert problems == []
+
+    deck = browser.new_page(viewport={"width": 1280, "height": 720})
+    base = serve(slides)
+    problems = watch_network(deck, base)
+    deck.goto(f"{base}/{notebook_paths()[0].stem}.slides.html", wait_until="networkidle")
+    deck.locator(".reveal.ready").wait_for(timeout=30_000)
+    assert_chinese_visible(deck, ".slides > section.present h1")
+    deck.screenshot(path=SHOTS / "zh-slide.png")
     assert problems == []

@@ -3,6 +3,7 @@
     python -m tools.publish student   # build/student/NN_topic.ipynb: no outputs, solutions blanked
     python -m tools.publish slides    # build/slides/NN_topic.slides.html: reveal.js, works offline
     python -m tools.publish site      # build/site/index.html + one page per executed notebook
+    python -m tools.publish site --lang zh_CN   # the same for a translated edition, under build/zh_CN/
 
 Front-end assets (reveal.js, require.js, jQuery, MathJax 2) are vendored at build time from the npm
 registry with ``npm pack`` (cached in build/vendor/), never loaded from the internet by the pages.
@@ -21,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from helpers.exercises import Exercise
+from tools import i18n
 from tools.nbtools import ROOT, notebook_paths
 
 BUILD = ROOT / "build"
@@ -143,19 +145,31 @@ def student_copy(
     return nb
 
 
-def export(exporter, path: Path) -> str:
+def read(path: Path, lang: str | None = None) -> nbformat.NotebookNode:
+    """The notebook at ``path``, or its ``lang`` edition (translated in memory by ``tools.i18n``)."""
+    return nbformat.read(path, as_version=4) if lang is None else i18n.built(path, lang)[0]
+
+
+def export(exporter, path: Path, lang: str | None = None) -> str:
     """Convert the notebook at ``path`` as the site and the slides show it: every cell but the hidden checks."""
-    resources = {"metadata": {"name": path.stem, "path": str(path.parent)}}
-    body, _ = exporter.from_notebook_node(without_checks(nbformat.read(path, as_version=4)), resources=resources)
+    resources = {"metadata": {"name": path.stem, "path": str(path.parent)}, "labels": i18n.labels(lang)}
+    body, _ = exporter.from_notebook_node(without_checks(read(path, lang)), resources=resources)
     return body
 
 
-def build_student(out: Path = BUILD / "student") -> list[Path]:
+def edition(what: str, lang: str | None) -> Path:
+    """Where ``what`` (student, slides, site) is built: build/what, or build/LANG/what for a translated edition."""
+    return BUILD / what if lang is None else BUILD / lang / what
+
+
+def build_student(out: Path | None = None, lang: str | None = None) -> list[Path]:
     """Write one student copy per notebook into ``out``."""
+    out = out or edition("student", lang)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for path in notebook_paths():
-        nb = student_copy(nbformat.read(path, as_version=4), answers=exercise_answers(path))
+        nb = student_copy(read(path, lang), answers=exercise_answers(path))
+        nb = i18n.translate_student(nb, lang) if lang else nb
         nbformat.write(nb, dest := out / path.name)
         written.append(dest)
     return written
@@ -237,10 +251,11 @@ OFFLINE = {
 }
 
 
-def build_slides(out: Path = BUILD / "slides") -> list[Path]:
+def build_slides(out: Path | None = None, lang: str | None = None) -> list[Path]:
     """Write a reveal.js deck per notebook, from its ``slideshow`` cell metadata."""
     from nbconvert import SlidesExporter
 
+    out = out or edition("slides", lang)
     vendor_assets(out / "assets")
     exporter = SlidesExporter(
         template_name="course_reveal",
@@ -249,11 +264,12 @@ def build_slides(out: Path = BUILD / "slides") -> list[Path]:
         jquery_url="assets/jquery.min.js",
         exclude_input_prompt=True,
         exclude_output_prompt=True,
+        language_code=i18n.html_lang(lang),
         **OFFLINE,
     )
     written = []
     for path in notebook_paths():
-        (dest := out / f"{path.stem}.slides.html").write_text(export(exporter, path))
+        (dest := out / f"{path.stem}.slides.html").write_text(export(exporter, path, lang))
         written.append(dest)
     return written
 
@@ -268,33 +284,38 @@ def notebook_table() -> list[tuple[str, str, str, str, str]]:
     return [(num, title, stem, learn, runtime) for num, title, stem, learn, runtime in rows]
 
 
-def build_site(out: Path = BUILD / "site") -> list[Path]:
+def build_site(out: Path | None = None, lang: str | None = None) -> list[Path]:
     """Write ``index.html`` (the README's notebook table) and every executed notebook as HTML."""
     from nbconvert import HTMLExporter
 
+    out = out or edition("site", lang)
     vendor_assets(out / "assets")
-    exporter = HTMLExporter(template_name="course_lab", **OFFLINE)
+    exporter = HTMLExporter(template_name="course_lab", language_code=i18n.html_lang(lang), **OFFLINE)
     written = []
     for path in notebook_paths():
-        (dest := out / f"{path.stem}.html").write_text(export(exporter, path))
+        (dest := out / f"{path.stem}.html").write_text(export(exporter, path, lang))
         written.append(dest)
     rows = "\n".join(
         f'<tr><td>{n}</td><td><a href="{stem}.html">{html.escape(title)}</a></td>'
         f"<td>{html.escape(learn)}</td><td>{html.escape(rt)}</td></tr>"
-        for n, title, stem, learn, rt in notebook_table()
+        for n, title, stem, learn, rt in i18n.translated_table(notebook_table(), lang)
     )
-    index = (TEMPLATES / "index.html").read_text().replace("{{rows}}", rows)
+    index = i18n.translate_html((TEMPLATES / "index.html").read_text(), lang).replace("{{rows}}", rows)
     (out / "index.html").write_text(index)
     return [out / "index.html", *written]
 
 
 def main(argv: list[str]) -> int:
     builders = {"student": build_student, "slides": build_slides, "site": build_site}
-    if not argv or any(a not in builders for a in argv):
+    lang = None
+    if "--lang" in argv:  # a translated edition (tools.i18n), written under build/LANG/
+        i = argv.index("--lang")
+        lang, argv = (argv[i + 1] if i + 1 < len(argv) else ""), argv[:i] + argv[i + 2 :]
+    if not argv or any(a not in builders for a in argv) or lang not in (None, *i18n.LANGUAGES):
         print(__doc__, file=sys.stderr)
         return 2
     for what in argv:
-        for path in builders[what]():
+        for path in builders[what](lang=lang):
             print(path.relative_to(ROOT))
     return 0
 
