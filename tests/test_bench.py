@@ -48,3 +48,25 @@ def test_a_partial_run_replaces_its_sections_and_keeps_the_others_in_order():
 def test_unknown_sections_are_refused_before_anything_runs(capsys):
     assert main(["fit", "speed"]) == 2
     assert "unknown section(s) ['speed']" in capsys.readouterr().err
+
+
+def test_the_fast_section_reports_the_seeds_mean_and_spread_and_names_its_choices():
+    from bench.fast import report
+
+    m = {
+        "rows": [("+ channels_last", 11.0, 0.989), ("+ bf16 autocast where it pays: not here, float32 kept", 11.0, 0.989)],
+        "per_1k": {False: 0.3, True: 2.7},
+        "use_bf16": False,
+        "bf16_is_fast": False,
+        "epochs": 2,
+        "two_epoch_valid": 0.992,
+        "seeds": {0: (30.0, 0.992, 0.9930), 1: (31.0, 0.991, 0.9940), 2: (29.0, 0.990, 0.9920)},
+        "compiled": None,
+        "compile_error": "RuntimeError: no compiler",
+    }
+    text = "\n".join(report(m))
+    assert "**Test accuracy 99.30% ± 0.10%** (mean ± standard deviation over 3 seeds; 99.20% to 99.40%)" in text
+    assert "after a median 30.0 s of training (goal: a mean of at least 99.0 %: met)" in text
+    assert "9.0× slower: float32 kept" in text and "1 epoch 98.90%, 2 epochs 99.20%, so 2 epochs." in text
+    assert "| 1 | 31.0 | 99.10% | 99.40% |" in text and "| step | training seconds | validation accuracy |" in text
+    assert "`torch.compile` failed here: RuntimeError: no compiler" in text

@@ -1,5 +1,5 @@
 """Exercises of notebook 10 (``10_gpu``): move anything, a CPU-mapped checkpoint, batches on the device, the cost
-of one operation."""
+of one operation, and halving the batch size until a step fits in memory."""
 
 from __future__ import annotations
 
@@ -59,6 +59,49 @@ def check_per_op(per_op_seconds) -> None:
                         "of one addition should not grow with n; divide the loop's time by n")
 
 
+class Device:
+    """A stand-in for a device with room for ``room`` images: a step of more raises torch.OutOfMemoryError."""
+
+    def __init__(self, room: int, error: type[Exception] = torch.OutOfMemoryError):
+        self.room, self.error, self.tried = room, error, []
+
+    def step(self, bs: int) -> None:
+        self.tried.append(bs)
+        if len(self.tried) > 64:
+            raise Incorrect(f"largest_batch kept trying after {self.tried[:6]}...: stop once bs reaches 0")
+        if bs > self.room:
+            raise self.error(f"pretend: a batch of {bs} does not fit")
+
+
+def check_largest_batch(largest_batch) -> None:
+    for room, bs, expected in ((100, 512, [512, 256, 128, 64]), (1000, 512, [512]), (30, 96, [96, 48, 24]),
+                               (1, 7, [7, 3, 1])):
+        device = Device(room)
+        got = largest_batch(device.step, bs)
+        if got != expected[-1] or device.tried != expected:
+            raise Incorrect(f"with room for {room} images, starting at bs {bs}: you tried {device.tried} and returned "
+                            f"{got!r}; halving should try {expected} and return {expected[-1]}")
+    device = Device(0)
+    try:
+        got = largest_batch(device.step, 8)
+    except Incorrect:
+        raise
+    except Exception:  # an error of its own, or the last out-of-memory error raised again: both say "nothing fits"
+        got = None
+    if got is not None:
+        raise Incorrect(f"when not even a batch of 1 fits (tried {device.tried}), largest_batch returned {got!r}: "
+                        "raise an error of your own instead, after trying bs 1")
+    if device.tried != [8, 4, 2, 1]:
+        raise Incorrect(f"when nothing fits, bs 8 should try [8, 4, 2, 1] before giving up; you tried {device.tried}")
+    device = Device(100, error=ValueError)
+    try:
+        got = largest_batch(device.step, 512)
+    except ValueError:
+        return
+    raise Incorrect(f"a ValueError (a bug, not a size problem) was caught and largest_batch returned {got!r}: catch "
+                    "only torch.OutOfMemoryError, not RuntimeError or Exception")
+
+
 ex1 = Exercise("10_gpu", 1, ("to_device",), check_to_device,
                ["Tensors: obj.to(device). Dicts: a new dict of moved values. Lists and tuples: type(obj)(moved values).",
                 "Anything else comes back as it is: that ends the recursion."])
@@ -71,3 +114,6 @@ ex3 = Exercise("10_gpu", 3, ("device_batches",), check_device_batches,
 ex4 = Exercise("10_gpu", 4, ("per_op_seconds",), check_per_op,
                ["Warm up once, synchronise, start the clock, run n additions, synchronise, stop the clock.",
                 "Return (time.perf_counter() - start) / n."])
+ex5 = Exercise("10_gpu", 5, ("largest_batch",), check_largest_batch,
+               ["A loop: try try_step(bs) and return bs; in `except torch.OutOfMemoryError:` empty the cache, bs //= 2.",
+                "Loop while bs >= 1; after the loop nothing fitted: raise RuntimeError(...)."])

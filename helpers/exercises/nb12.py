@@ -1,9 +1,11 @@
 """Exercises of notebook 12 (``12_tensorboard``): what a histogram keeps, comparing learning rates, a logged
-schedule, and add_scalars' runs (a thought exercise)."""
+schedule, add_scalars' runs (a thought exercise), and choosing a run from its logs."""
 
 from __future__ import annotations
 
 import math
+import tempfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import torch
@@ -42,6 +44,40 @@ def check_lrs(lrs) -> None:
                         f"{expected[step].item():.6g}: log opt.param_groups[0]['lr'] before sched.step()")
 
 
+def write_runs(logdir: Path, runs: dict[str, list[dict[str, list[float]]]]) -> None:
+    """Log each run's event files: a run is a list of files (a resumed run has two), each {tag: values, one per step}."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    for name, files in runs.items():
+        step = 0
+        for tags in files:
+            with SummaryWriter(logdir / name) as w:
+                for tag, values in tags.items():
+                    for i, v in enumerate(values):
+                        w.add_scalar(tag, v, step + i)
+            step += max(len(v) for v in tags.values())
+
+
+def check_best_run(best_run) -> None:
+    runs = {"a": [{"accuracy/valid": [0.50, 0.90, 0.80]}],  # its best value came early, its last is 0.80
+            "b": [{"accuracy/valid": [0.60]}, {"accuracy/valid": [0.85]}],  # resumed: two event files, last 0.85
+            "c/seed1": [{"accuracy/valid": [0.70, 0.82], "f1": [0.20, 0.95]}],  # a run nested one folder deeper
+            "d": [{"f1": [0.50], "loss/train": [2.0, 1.0]}]}  # never logged accuracy/valid
+    with tempfile.TemporaryDirectory() as d:
+        write_runs(Path(d), runs)
+        got = best_run(d)
+        if got != "b":
+            why = {"a": "its best value (0.90) came at step 1, but its last is 0.80: compare each run's last value",
+                   "c/seed1": "its first value is the highest, but runs are compared by their last value",
+                   "d": "it never logged accuracy/valid: skip runs without the tag"}.get(got, "")
+            raise Incorrect(f"best_run returned {got!r}, expected 'b' (last accuracy/valid 0.85, logged in the second "
+                            f"event file of a resumed run){': ' + why if why else ''}")
+        got = best_run(Path(d), tag="f1")
+        if got != "c/seed1":
+            raise Incorrect(f"best_run(logdir, tag='f1') returned {got!r}, expected 'c/seed1': use the tag argument, and "
+                            "name a run by its path relative to logdir, nested folders included")
+
+
 ex1 = Exercise("12_tensorboard", 1, ("histogram_std",), check_histogram_std,
                ["A histogram record keeps num, min, max, sum and sum_squares, plus bucket counts.",
                 "The variance is the mean of the squares minus the square of the mean."])
@@ -54,3 +90,7 @@ ex3 = Exercise("12_tensorboard", 3, ("lrs",), check_lrs,
 ex4 = Exercise("12_tensorboard", 4, hints=[
     "Look at the folders show_tree prints after add_scalars: one per key.",
     "TensorBoard lists every folder with event files as a run, and overlays runs that share a tag."])
+ex5 = Exercise("12_tensorboard", 5, ("best_run",), check_best_run,
+               ["The runs are the folders holding event files: {p.parent for p in Path(logdir).rglob('events.out.tfevents.*')}.",
+                "For each: EventAccumulator(str(run)), Reload(), skip it unless tag in Tags()['scalars'], "
+                "keep Scalars(tag)[-1].value; return the run with the largest."])
