@@ -221,6 +221,32 @@ def test_opening_a_notebook_in_make_lab_with_autosave_leaves_it_unchanged(browse
     assert git_status() == status
 
 
+def test_live_slides_in_make_lab_render_text_and_maths_offline(browser, tmp_path):
+    """RISE (jupyterlab-rise) in `make lab`: notebook 01 as a live slideshow, with the course's theme (white, whose
+    fonts ship with reveal.js; RISE's default theme loads fonts from the web), a markdown slide showing its text and
+    its maths typeset by JupyterLab's own MathJax, and nothing requested from outside the machine."""
+    with make_lab(tmp_path, LAB_SETTINGS) as url:
+        base, token = url.split("/lab?token=")
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        problems = watch_network(page, base)
+        page.goto(f"{base}/rise/{notebook_paths()[0].name}?token={token}")
+        present = page.locator(".reveal .slides section.present:not(.stack)")
+        present.locator("h1").wait_for(timeout=60_000)
+        assert present.locator("h1").inner_text().startswith("01 ·")
+        for _ in range(40):  # forward to the first slide with maths
+            if present.locator("mjx-container").count():
+                break
+            page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(300)
+        assert present.locator("mjx-container").count() > 0, "no typeset maths on any slide"
+        assert len(present.inner_text().split()) > 20  # the slide's prose is there too
+        page.wait_for_timeout(500)
+        page.screenshot(path=SHOTS / "rise-slide.png")
+        # RISE asks for optional style sheets beside the notebook (rise.css, NN_topic.css); the course has none
+        missing_css = re.compile(rf"^failed: {re.escape(base)}/files/+(rise|{notebook_paths()[0].stem})\.css ")
+        assert [p for p in problems if not missing_css.match(p)] == []
+
+
 @pytest.fixture(scope="module")
 def slides_dir(tmp_path_factory) -> Path:
     return publish.build_slides(tmp_path_factory.mktemp("slides"))[0].parent
@@ -246,6 +272,97 @@ def test_slide_deck_loads_offline_and_advances_on_a_key(browser, serve, slides_d
     assert "present" in page.locator(".slides > section").nth(1).get_attribute("class")
     page.wait_for_timeout(800)  # let the transition finish before the screenshot
     page.screenshot(path=SHOTS / "slide.png")
+    assert problems == []
+
+
+# Visit every slide with every fragment shown; for each, how far its content reaches (in canvas px), the code and
+# printouts clipped on the right, its text, whether it holds an exercise heading and a solution, and its notes.
+MEASURE_SLIDES = """async () => {
+    const typeset = () => new Promise(done => MathJax.Hub.Queue(done));
+    Reveal.configure({fragments: false, transition: "none", backgroundTransition: "none"});
+    await typeset();
+    const slides = [];
+    for (const slide of Reveal.getSlides()) {
+        const at = Reveal.getIndices(slide);
+        Reveal.slide(at.h, at.v);
+        await typeset();
+        await new Promise(done => requestAnimationFrame(done));
+        const scale = Reveal.getScale(), box = slide.getBoundingClientRect();
+        let bottom = 0, right = 0;
+        for (const el of slide.querySelectorAll("*")) {
+            if (el.closest("aside.notes")) continue;
+            const r = el.getBoundingClientRect();
+            if (r.width === 0 && r.height === 0) continue;
+            bottom = Math.max(bottom, (r.bottom - box.top) / scale);
+            right = Math.max(right, (r.right - box.left) / scale);
+        }
+        const shown = [...slide.querySelectorAll(":scope > :not(aside.notes), :scope .fragment")];
+        slides.push({
+            at: `${at.h}/${at.v}`,
+            bottom, right,
+            clipped: [...slide.querySelectorAll("pre")].filter(p => !p.closest("aside.notes") && p.scrollWidth > p.clientWidth + 1)
+                .map(p => p.textContent.slice(0, 60)),
+            text: [...slide.childNodes].filter(n => !(n.matches && n.matches("aside.notes"))).map(n => n.textContent).join(" "),
+            exercise: [...slide.querySelectorAll("h3, h4")].some(h => /^(Exercise|练习) *\\d/.test(h.textContent)),
+            solution: slide.querySelector(".celltag_solution") !== null,
+            notes: slide.querySelectorAll("aside.notes").length,
+        });
+    }
+    const config = Reveal.getConfig();
+    return {width: config.width, height: config.height, number: config.slideNumber, notes: Reveal.hasPlugin("notes"),
+            slides};
+}"""
+HARNESS_WORDS = re.compile(r"NBVAL|nbval|\.venv/|site-packages|/tmp/|Traceback \(most recent call last\)")
+
+
+def test_every_slide_of_every_deck_fits_the_canvas(browser, serve, slides_dir):
+    """Every fragment shown, no slide of any deck runs past the 1280x720 canvas or clips a line of code; every deck
+    has speaker notes and a title; no slide shows test markers, machine paths or a library traceback, or an exercise
+    with its solution; nothing is requested from outside the machine."""
+    base = serve(slides_dir)
+    bad, total = [], 0
+    for path in notebook_paths():
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        problems = watch_network(page, base)
+        page.goto(f"{base}/{path.stem}.slides.html", wait_until="networkidle")
+        page.locator(".reveal.ready").wait_for(timeout=30_000)
+        title = page.title()
+        page.screenshot(path=SHOTS / f"deck-{path.stem}.png")
+        deck = page.evaluate(MEASURE_SLIDES)
+        assert (deck["width"], deck["height"], deck["number"]) == (1280, 720, "c/t"), path.name
+        assert deck["notes"] and sum(s["notes"] for s in deck["slides"]) > 0, f"{path.name}: no speaker notes"
+        assert re.match(rf"{path.stem[:2]} · \S", title), f"{path.name}: title {title!r}"
+        for s in deck["slides"]:
+            where = f"{path.stem} slide {s['at']}"
+            if s["bottom"] > deck["height"] + 1 or s["right"] > deck["width"] + 1:
+                bad.append(f"{where}: reaches {s['right']:.0f} x {s['bottom']:.0f} px")
+            bad += [f"{where}: code clipped: {text!r}" for text in s["clipped"]]
+            if HARNESS_WORDS.search(s["text"]):
+                bad.append(f"{where}: shows {HARNESS_WORDS.search(s['text']).group()!r}")
+            if s["exercise"] and s["solution"]:
+                bad.append(f"{where}: an exercise and its solution on one slide")
+        total += len(deck["slides"])
+        assert problems == [], (path.name, problems)
+        page.close()
+    assert total > 14 * 20 and bad == [], f"{len(bad)} of {total} slides do not fit or show what they must not:\n" + "\n".join(bad)
+
+
+def test_speaker_view_opens_on_s_and_shows_the_notes(browser, serve, slides_dir):
+    base = serve(slides_dir)
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    problems = watch_network(page, base)
+    page.goto(f"{base}/{notebook_paths()[0].stem}.slides.html#/1", wait_until="networkidle")
+    page.locator(".reveal.ready").wait_for(timeout=30_000)
+    notes = page.evaluate("Reveal.getCurrentSlide().querySelector('aside.notes').textContent").split()
+    assert len(notes) > 10, notes
+    with page.expect_popup() as popup:
+        page.keyboard.press("s")
+    speaker = popup.value
+    speaker.wait_for_load_state()
+    speaker.locator(".speaker-controls-notes .value").wait_for(timeout=10_000)
+    shown = speaker.locator(".speaker-controls-notes .value").inner_text()
+    assert " ".join(notes[:6]) in " ".join(shown.split()), (notes[:6], shown[:80])
+    speaker.screenshot(path=SHOTS / "speaker-view.png")
     assert problems == []
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 from helpers.exercises import Exercise
-from tools import i18n
+from tools import i18n, slides
 from tools.nbtools import ROOT, notebook_paths
 
 BUILD = ROOT / "build"
@@ -150,10 +150,10 @@ def read(path: Path, lang: str | None = None) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4) if lang is None else i18n.built(path, lang)[0]
 
 
-def export(exporter, path: Path, lang: str | None = None) -> str:
-    """Convert the notebook at ``path`` as the site and the slides show it: every cell but the hidden checks."""
+def export(exporter, path: Path, lang: str | None = None, shown=without_checks) -> str:
+    """Convert the notebook at ``path`` as the site or the slides show it (``shown``: every cell but the checks)."""
     resources = {"metadata": {"name": path.stem, "path": str(path.parent)}, "labels": i18n.labels(lang)}
-    body, _ = exporter.from_notebook_node(without_checks(read(path, lang)), resources=resources)
+    body, _ = exporter.from_notebook_node(shown(read(path, lang)), resources=resources)
     return body
 
 
@@ -262,14 +262,19 @@ def build_slides(out: Path | None = None, lang: str | None = None) -> list[Path]
         reveal_url_prefix="assets/reveal.js",
         reveal_theme="white",
         jquery_url="assets/jquery.min.js",
+        reveal_width=str(slides.WIDTH),
+        reveal_height=str(slides.HEIGHT),
+        reveal_number="c/t",
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         language_code=i18n.html_lang(lang),
         **OFFLINE,
     )
+    label = i18n.labels(lang).get("Solution", "Solution")
     written = []
     for path in notebook_paths():
-        (dest := out / f"{path.stem}.slides.html").write_text(export(exporter, path, lang))
+        shown = lambda nb: slides.deck(without_checks(nb), label)  # noqa: E731
+        (dest := out / f"{path.stem}.slides.html").write_text(export(exporter, path, lang, shown))
         written.append(dest)
     return written
 
