@@ -327,8 +327,10 @@ def test_every_slide_of_every_deck_fits_the_canvas(browser, serve, slides_dir):
         page.goto(f"{base}/{path.stem}.slides.html", wait_until="networkidle")
         page.locator(".reveal.ready").wait_for(timeout=30_000)
         title = page.title()
-        page.screenshot(path=SHOTS / f"deck-{path.stem}.png")
         deck = page.evaluate(MEASURE_SLIDES)
+        page.evaluate("Reveal.slide(1, 0)")  # the first section after the title, every fragment shown
+        page.wait_for_timeout(300)
+        page.screenshot(path=SHOTS / f"deck-{path.stem}.png")
         assert (deck["width"], deck["height"], deck["number"]) == (1280, 720, "c/t"), path.name
         assert deck["notes"] and sum(s["notes"] for s in deck["slides"]) > 0, f"{path.name}: no speaker notes"
         assert re.match(rf"{path.stem[:2]} · \S", title), f"{path.name}: title {title!r}"
