@@ -223,12 +223,12 @@ def test_bad_arguments(tmp_path):
 def test_data_root_is_the_repository_unless_overridden(monkeypatch, tmp_path):
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     monkeypatch.chdir(tmp_path)  # the working directory must not matter
-    assert data.data_root() == Path(__file__).resolve().parent.parent / "data"
+    assert data.data_root() == ROOT / "data"
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "elsewhere"))
     assert data.data_root() == (tmp_path / "elsewhere").resolve()
     monkeypatch.setenv("COURSE_DATA_DIR", "")  # set but empty: as if unset
-    assert data.data_root() == Path(__file__).resolve().parent.parent / "data"
+    assert data.data_root() == ROOT / "data"
 
 
 def test_env_override_extracts_shipped_archives_there(monkeypatch, tmp_path):

@@ -30,6 +30,7 @@ from helpers.distributed import (
     workspace,
 )
 from helpers.train import accuracy
+from tools.nbtools import ROOT
 
 
 @worker(timeout=3)
@@ -187,5 +188,5 @@ def test_importing_the_module_prints_nothing_and_changes_nothing():
     code = ("import os, torch; env, threads = dict(os.environ), torch.get_num_threads(); import helpers.distributed; "
             "assert dict(os.environ) == env and torch.get_num_threads() == threads")
     result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True,
-                            timeout=120, cwd=Path(__file__).resolve().parent.parent)
+                            timeout=120, cwd=ROOT)
     assert result.returncode == 0 and result.stdout == "" and result.stderr == "", result.stderr

@@ -80,7 +80,7 @@ def test_solution_is_read_from_the_notebook_not_copied(tmp_path, monkeypatch, ca
     nb = {"cells": [cell("markdown", "### Exercise 1 — ReLU"), cell("code", "relu = lambda x: x.clamp(min=0)\nex1.check()"),
                     cell("markdown", "### Exercise 10 — other"), cell("code", "other = 1")]}
     (tmp_path / "99_fake.ipynb").write_text(json.dumps(nb))
-    monkeypatch.setattr(exercises, "NOTEBOOKS", tmp_path)
+    monkeypatch.setattr(exercises, "NOTEBOOK_DIR", tmp_path)
     EX.solution()
     assert capsys.readouterr().out == "relu = lambda x: x.clamp(min=0)\nex1.check()\n"
     assert "no solution cell for exercise 3" in Exercise("99_fake", 3).solution_source()

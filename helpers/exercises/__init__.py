@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent.parent / "notebooks"
 
 
 class NotAttempted(Exception):
@@ -139,9 +139,9 @@ class Exercise:
 
     def solution_source(self) -> str:
         """The source of this exercise's solution cell, read from the notebook (the cell after its heading)."""
-        path = next(NOTEBOOKS.glob(f"{self.notebook}.ipynb"), None)
+        path = next(NOTEBOOK_DIR.glob(f"{self.notebook}.ipynb"), None)
         if path is None:
-            return f"The notebook {self.notebook}.ipynb is not in {NOTEBOOKS}; open the full notebook there."
+            return f"The notebook {self.notebook}.ipynb is not in {NOTEBOOK_DIR}; open the full notebook there."
         cells = json.loads(path.read_text())["cells"]
         for heading, cell in zip(cells, cells[1:]):
             text = "".join(heading["source"])
