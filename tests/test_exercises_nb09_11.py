@@ -58,6 +58,16 @@ def lenet_like():
     return wide, old, target
 
 
+def feature_maps(model, layer, x, remove=True, keep="output"):
+    """A hook-based answer written differently from the notebook's; ``remove``/``keep`` make the realistic mistakes."""
+    seen = []
+    handle = layer.register_forward_hook(lambda module, inputs, output: seen.append(output if keep == "output" else inputs[0]))
+    model(x)
+    if remove:
+        handle.remove()
+    return seen[-1].detach()
+
+
 def test_right_answers_are_correct():
     _, (x_valid, _), _ = load_mnist()
     assert verdict(nb09.ex1, lambda n, k, s=1, p=0: (n - k + 2 * p) // s + 1) == "Correct"
@@ -66,6 +76,7 @@ def test_right_answers_are_correct():
     wide, old, target = lenet_like()
     result = wide.load_state_dict({k: v for k, v in old.items() if v.shape == target[k].shape}, strict=False)
     assert verdict(nb09.ex4, result) == "Correct"
+    assert verdict(nb09.ex5, feature_maps) == "Correct"
     assert verdict(nb10.ex1, to_device) == "Correct"
     assert verdict(nb10.ex2, {"w": torch.zeros(2)}) == "Correct"
     assert verdict(nb10.ex3, device_batches) == "Correct"
@@ -84,7 +95,7 @@ def test_right_answers_are_correct():
                                              "    def __init__(self, hidden):\n        super().__init__")) == "Correct"
 
 
-@pytest.mark.parametrize("ex", [*(getattr(nb09, f"ex{i}") for i in range(1, 5)), *(getattr(nb10, f"ex{i}") for i in range(1, 5)),
+@pytest.mark.parametrize("ex", [*(getattr(nb09, f"ex{i}") for i in range(1, 6)), *(getattr(nb10, f"ex{i}") for i in range(1, 5)),
                                 *(getattr(nb11, f"ex{i}") for i in range(1, 5))])
 def test_placeholders_are_not_attempted(ex):
     assert verdict(ex, ____).startswith("Not attempted")
@@ -102,6 +113,12 @@ def test_realistic_mistakes_are_named():
     target = narrow_fc2.state_dict()
     result = narrow_fc2.load_state_dict({k: v for k, v in old.items() if v.shape == target[k].shape}, strict=False)
     assert verdict(nb09.ex4, result).startswith("Incorrect: missing ['fc1.weight', 'fc1.bias'], unexpected []")
+    assert verdict(nb09.ex5, lambda model, layer, x: feature_maps(model, layer, x, remove=False)).startswith(
+        "Incorrect: a hook is still registered on conv1 after feature_maps returned")
+    assert verdict(nb09.ex5, lambda model, layer, x: feature_maps(model, layer, x, keep="inputs")).startswith(
+        "Incorrect: feature_maps(model, model.conv1, x) returned the layer's input")
+    assert verdict(nb09.ex5, lambda model, layer, x: model(x)) == (
+        "Incorrect: feature_maps(model, model.conv1, x) returned shape (2, 3), expected conv1's output, shape (2, 4, 6, 6)")
     assert verdict(nb10.ex1, lambda obj, device: {k: v.to(device) if torch.is_tensor(v) else v for k, v in obj.items()}) == (
         "Incorrect: not every tensor was moved: recurse into dicts, lists and tuples")
     assert verdict(nb10.ex2, {"w": torch.zeros(2, device="meta")}) == (  # as a GPU tensor would stay on its device

@@ -1,8 +1,10 @@
-"""Exercises of notebook 09 (``09_cnn``): output sizes, LeNet's parameters, shifted digits, a wider fc1."""
+"""Exercises of notebook 09 (``09_cnn``): output sizes, LeNet's parameters, shifted digits, a wider fc1, and a
+layer's output caught by a forward hook."""
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from helpers.exercises import Exercise, Incorrect, ____  # noqa: F401  (____ is what student copies fill in)
@@ -63,3 +65,49 @@ ex4 = Exercise("09_cnn", 4, ("result",), check_wide_result,
                ["fc2's input size is fc1's output size.",
                 "result = wide.load_state_dict({k: v for k, v in state.items() if k in target and v.shape == "
                 "target[k].shape}, strict=False)"])
+
+
+class _TwoConvs(nn.Module):
+    """A model that is not a Sequential: its forward calls F.relu, so no slice of it ends at conv2."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(4, 6, 3, stride=2, padding=1)
+        self.head = nn.Linear(6, 3)
+
+    def forward(self, x):
+        x = F.relu(self.conv2(F.relu(self.conv1(x))))
+        return self.head(x.mean(dim=(2, 3)))
+
+
+def check_feature_maps(feature_maps) -> None:
+    torch.manual_seed(0)
+    model, x = _TwoConvs(), torch.randn(2, 1, 12, 12)
+    with torch.no_grad():
+        inner = F.relu(model.conv1(x))
+        cases = [("conv1", model.conv1(x), x), ("conv2", model.conv2(inner), inner)]
+        for name, want, layer_input in cases:
+            layer = getattr(model, name)
+            got = feature_maps(model, layer, x)
+            if layer._forward_hooks:
+                raise Incorrect(f"a hook is still registered on {name} after feature_maps returned: keep the handle that "
+                                "register_forward_hook returns and call handle.remove()")
+            if not torch.is_tensor(got):
+                raise Incorrect(f"feature_maps returned {type(got).__name__}; return the tensor the layer output")
+            if got.shape == layer_input.shape and torch.allclose(got, layer_input):
+                raise Incorrect(f"feature_maps(model, model.{name}, x) returned the layer's input; the hook receives "
+                                "(module, inputs, output): keep `output`")
+            if tuple(got.shape) != tuple(want.shape) or not torch.allclose(got, want, atol=1e-6):
+                raise Incorrect(f"feature_maps(model, model.{name}, x) returned shape {tuple(got.shape)}, expected "
+                                f"{name}'s output, shape {tuple(want.shape)}")
+    seq = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten())
+    got = feature_maps(seq, seq[1], x)
+    if not torch.allclose(got, seq[:2](x).detach()) or seq[1]._forward_hooks:
+        raise Incorrect("on nn.Sequential(Conv2d, ReLU, Flatten), the ReLU's feature maps should equal model[:2](x)")
+
+
+ex5 = Exercise("09_cnn", 5, ("feature_maps",), check_feature_maps,
+               ["Inside, define hook(module, inputs, output) that stores output (for example in a dict); register it with "
+                "layer.register_forward_hook(hook), run model(x) under torch.no_grad(), then remove the hook.",
+                "handle = layer.register_forward_hook(hook); try: model(x) finally: handle.remove(); return the stored output."])
