@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import numpy as np
 import pytest
 import torch
@@ -68,6 +71,20 @@ def feature_maps(model, layer, x, remove=True, keep="output"):
     return seen[-1].detach()
 
 
+def save_if_better(model, valid_loss, best_loss, path, better=lambda new, old: new < old, atomic=True):
+    """An answer written differently from the notebook's (mkstemp in the target's folder); the keywords make mistakes."""
+    if not better(valid_loss, best_loss):
+        return best_loss
+    if not atomic:
+        torch.save(model.state_dict(), path)
+        return valid_loss
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    torch.save(model.state_dict(), tmp)
+    os.replace(tmp, path)
+    return valid_loss
+
+
 def test_right_answers_are_correct():
     _, (x_valid, _), _ = load_mnist()
     assert verdict(nb09.ex1, lambda n, k, s=1, p=0: (n - k + 2 * p) // s + 1) == "Correct"
@@ -91,12 +108,13 @@ def test_right_answers_are_correct():
     assert verdict(nb11.ex3, torch.optim.Adam([{"params": head.parameters(), "lr": 2e-3},
                                                {"params": features.parameters(), "lr": 2e-4}])) == "Correct"
     assert verdict(nb11.ex4, HUBCONF) == "Correct"
+    assert verdict(nb11.ex5, save_if_better) == "Correct"
     assert verdict(nb11.ex4, HUBCONF.replace("    return nn.Sequential", "    return _MLP(hidden)\nclass _MLP(nn.Sequential):\n"
                                              "    def __init__(self, hidden):\n        super().__init__")) == "Correct"
 
 
 @pytest.mark.parametrize("ex", [*(getattr(nb09, f"ex{i}") for i in range(1, 6)), *(getattr(nb10, f"ex{i}") for i in range(1, 5)),
-                                *(getattr(nb11, f"ex{i}") for i in range(1, 5))])
+                                *(getattr(nb11, f"ex{i}") for i in range(1, 6))])
 def test_placeholders_are_not_attempted(ex):
     assert verdict(ex, ____).startswith("Not attempted")
 
@@ -149,3 +167,11 @@ def test_realistic_mistakes_are_named():
     assert verdict(nb11.ex4, HUBCONF.replace("hidden: int = 32", "hidden: int = 16")) == (
         "Incorrect: tiny_mlp() has linear layers [(784, 16), (16, 10)], expected [(784, 32), (32, 10)]: "
         "784 -> hidden -> 10, with hidden=32 by default")
+    def higher_is_better(model, loss, best, path):  # keeps the first, then only higher losses
+        return save_if_better(model, loss, best, path, better=lambda new, old: old == float("inf") or new > old)
+
+    assert verdict(nb11.ex5, higher_is_better) == (
+        "Incorrect: after validation losses [0.9, 0.5], path holds the weights saved with loss 0.9, expected those of "
+        "the lowest loss so far, 0.5")
+    assert verdict(nb11.ex5, lambda model, loss, best, path: save_if_better(model, loss, best, path, atomic=False)).startswith(
+        "Incorrect: the weights were saved straight to path")

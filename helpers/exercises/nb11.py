@@ -1,12 +1,14 @@
 """Exercises of notebook 11 (``11_checkpoints_transfer``): numpy's state as plain values, BatchNorm buffers of a
-frozen model, two learning rates, a hubconf of your own."""
+frozen model, two learning rates, a hubconf of your own, and keeping the best weights by validation loss."""
 
 from __future__ import annotations
 
 import importlib.util
 import io
+import os
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import torch
@@ -99,3 +101,51 @@ ex3 = Exercise("11_checkpoints_transfer", 3, ("opt",), check_two_groups,
 ex4 = Exercise("11_checkpoints_transfer", 4, ("source",), check_hubconf,
                ["A public function is an entry point; a name starting with _ is not.",
                 "dependencies = ['torch'] at the top, then _init and tiny_mlp(hidden: int = 32)."])
+
+
+def check_save_if_better(save_if_better) -> None:
+    losses = [0.9, 0.5, 0.7, 0.4, 0.6]  # the validation loss after each epoch; lower is better
+    model = torch.nn.Linear(2, 1)
+    best, best_index = float("inf"), None
+    with tempfile.TemporaryDirectory() as d, mock.patch.object(os, "replace", wraps=os.replace) as replace, \
+            mock.patch.object(os, "rename", wraps=os.rename) as rename:
+        path = Path(d) / "best.pt"
+        for i, loss in enumerate(losses):
+            with torch.no_grad():
+                model.weight.fill_(i)  # the weights of "epoch" i
+            replace.reset_mock()
+            rename.reset_mock()
+            returned = save_if_better(model, loss, best, path)
+            improved = loss < best
+            if improved:
+                best, best_index = loss, i
+            seen = losses[:i + 1]
+            if not path.exists():
+                raise Incorrect(f"after validation losses {seen}, {path.name} does not exist")
+            try:
+                state = torch.load(path, weights_only=True)
+                saved = state["weight"].flatten()[0].item()
+            except Exception:
+                raise Incorrect("path does not load as a state_dict with torch.load(path, weights_only=True): save "
+                                "model.state_dict(), not the model") from None
+            if saved != best_index:
+                which = f"saved with loss {losses[int(saved)]}" if saved in range(len(losses)) else "of no call"
+                raise Incorrect(f"after validation losses {seen}, path holds the weights {which}, expected those of "
+                                f"the lowest loss so far, {losses[best_index]}")
+            if improved:
+                moves = replace.call_args_list + rename.call_args_list
+                if not moves:
+                    raise Incorrect("the weights were saved straight to path: a crash halfway through would destroy the "
+                                    "last good file; save to a temporary file in the same folder, then os.replace it")
+                source, target = (Path(a) for a in moves[-1].args[:2])
+                if target != path or source.parent != path.parent:
+                    raise Incorrect(f"the temporary file is in {source.parent}, not in the folder of path: os.replace is "
+                                    "atomic only within one file system, and only the same folder is sure to be on it")
+            if returned != best:
+                raise Incorrect(f"after validation losses {seen}, save_if_better returned {returned!r}; return the best "
+                                f"(lowest) loss so far, {best}")
+
+
+ex5 = Exercise("11_checkpoints_transfer", 5, ("save_if_better",), check_save_if_better,
+               ["Lower is better: save only if valid_loss < best_loss, with atomic_save(model.state_dict(), path).",
+                "Return valid_loss when you saved, best_loss otherwise."])
