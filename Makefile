@@ -33,9 +33,10 @@ EDITION_FLAG := $(if $(EDITION),--lang $(EDITION),)
 # match the stored outputs). Defined once, in tools/env.py; a value set outside wins (OMP_NUM_THREADS=2 make test).
 $(foreach kv,$(shell $(PYTHON) -m tools.env),$(eval export $(kv)))
 
-# Two notebooks at a time, one per core; loadfile keeps each notebook in one worker (one kernel). The nbval flags
-# are in pyproject.toml, so `python -m pytest notebooks/NN_x.ipynb` runs one notebook exactly as here.
-PYTEST_WORKERS := -n 2 --dist loadfile
+# Two notebooks at a time, one per core; loadfile keeps each notebook in one worker (one kernel), and the files go
+# out longest first (conftest.py's LONGEST_FIRST, not xdist's reordering by number of tests). The nbval flags are in
+# pyproject.toml, so `python -m pytest notebooks/NN_x.ipynb` runs one notebook exactly as here.
+PYTEST_WORKERS := -n 2 --dist loadfile --no-loadscope-reorder
 
 # ruff format checks only the authoring tools and the benchmark: helpers/ holds code promoted verbatim from
 # notebook cells (tests/test_promotion.py compares them character for character), so formatting it would mean

@@ -284,9 +284,8 @@ MEASURE_SLIDES = """async () => {
     const slides = [];
     for (const slide of Reveal.getSlides()) {
         const at = Reveal.getIndices(slide);
-        Reveal.slide(at.h, at.v);
-        await typeset();
-        await new Promise(done => requestAnimationFrame(done));
+        Reveal.slide(at.h, at.v);  // the layout below is computed on demand; maths is re-typeset on a slide change
+        if (slide.querySelector(".MathJax_CHTML, .MathJax, script[type^='math/tex']")) await typeset();
         const scale = Reveal.getScale(), box = slide.getBoundingClientRect();
         let bottom = 0, right = 0;
         for (const el of slide.querySelectorAll("*")) {

@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import tokenize
+from xml.etree import ElementTree
 from pathlib import Path
 
 import nbformat
@@ -150,14 +151,6 @@ def tiny_notebook() -> nbformat.NotebookNode:
     return nb
 
 
-def run_pytest(path: Path) -> subprocess.CompletedProcess:
-    """Run the course's pytest configuration (strict nbval, sanitize file, guard) on one notebook."""
-    cmd = [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT),
-           "-p", "conftest", "-n", "0", "-q", str(path)]
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-
-
 @pytest.fixture(scope="module")
 def executed_tiny(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("nb") / "01_tiny.ipynb"
@@ -166,35 +159,54 @@ def executed_tiny(tmp_path_factory) -> Path:
     return path
 
 
-def test_pipeline_passes_an_honest_notebook(executed_tiny):
-    result = run_pytest(executed_tiny)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout  # the in-order guard, the runs-twice item and both cells
-
-
-def test_pipeline_fails_a_tampered_output(executed_tiny, tmp_path):
-    nb = read(executed_tiny)
-    nb.cells[1].outputs[0]["data"]["text/plain"] = "tensor([3, 5, 8])"  # really tensor([3, 5, 7])
-    nbformat.write(nb, tampered := tmp_path / "01_tiny.ipynb")
-    result = run_pytest(tampered)
-    assert result.returncode == 1 and "1 failed" in result.stdout, result.stdout
-
-
-@pytest.mark.parametrize("damage", ["never executed", "out of order"])
-def test_guard_fails_a_notebook_nbval_would_pass_silently(executed_tiny, tmp_path, damage):
-    nb = read(executed_tiny)
+def damaged(nb: nbformat.NotebookNode, damage: str) -> nbformat.NotebookNode:
+    """``nb`` with one kind of damage: a tampered output, or execution counts nbval would not notice."""
+    nb = nbformat.from_dict(nb)
+    if damage == "tampered":
+        nb.cells[1].outputs[0]["data"]["text/plain"] = "tensor([3, 5, 8])"  # really tensor([3, 5, 7])
     for i, cell in enumerate(code_cells(nb)):
         if damage == "never executed":
             cell.execution_count, cell.outputs = None, []
-        else:
+        elif damage == "out of order":
             cell.execution_count = 2 - i
             for out in cell.outputs:
                 if "execution_count" in out:
                     out.execution_count = cell.execution_count
-    nbformat.write(nb, bad := tmp_path / "01_tiny.ipynb")
-    result = run_pytest(bad)
-    assert result.returncode == 1, result.stdout
-    assert "executed-in-order" in result.stdout and "make outputs" in result.stdout
+    return nb
+
+
+@pytest.fixture(scope="module")
+def pipeline(executed_tiny, tmp_path_factory) -> dict[str, dict[str, str | None]]:
+    """Run the course's pytest configuration (strict nbval, sanitize file, guard) once, as `make test` does, over the
+    honest notebook and three damaged copies; return, per copy, each item's failure message (None if it passed)."""
+    folder = tmp_path_factory.mktemp("pipeline")
+    for damage in ("honest", "tampered", "never executed", "out of order"):
+        nbformat.write(damaged(read(executed_tiny), damage), folder / f"01_{damage.replace(' ', '_')}.ipynb")
+    cmd = [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT),
+           "-p", "conftest", "-n", "0", "-q", f"--junitxml={folder / 'report.xml'}", str(folder)]
+    subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    results: dict[str, dict[str, str | None]] = {}
+    for case in ElementTree.parse(folder / "report.xml").iter("testcase"):
+        failure = case.find("failure") if case.find("failure") is not None else case.find("error")
+        damage = case.get("classname").removesuffix(".ipynb")[3:].replace("_", " ")
+        results.setdefault(damage, {})[case.get("name")] = None if failure is None else failure.get("message", "")
+    return results
+
+
+def test_pipeline_passes_an_honest_notebook(pipeline):
+    # the in-order guard, the runs-twice item and both cells
+    assert pipeline["honest"] == dict.fromkeys(["Cell 0", "Cell 1", "executed-in-order", "student-copy-runs-twice"])
+
+
+def test_pipeline_fails_a_tampered_output(pipeline):
+    failed = [name for name, failure in pipeline["tampered"].items() if failure is not None]
+    assert failed == ["Cell 0"], pipeline["tampered"]
+
+
+@pytest.mark.parametrize("damage", ["never executed", "out of order"])
+def test_guard_fails_a_notebook_nbval_would_pass_silently(pipeline, damage):
+    failure = pipeline[damage]["executed-in-order"]
+    assert failure is not None and "make outputs" in failure, pipeline[damage]
 
 
 def test_regeneration_writes_identical_files(executed_tiny, tmp_path):

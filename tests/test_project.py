@@ -74,7 +74,7 @@ def test_make_test_runs_all_of_pytest_two_notebooks_at_a_time():
     commands = [line for line in make("-n", "test").splitlines() if " -m pytest" in line]
     assert len(commands) == 1, commands
     args = commands[0].split(" -m pytest", 1)[1].split()
-    assert args == ["-n", "2", "--dist", "loadfile"]  # no paths, no -k: testpaths, everything
+    assert args == ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]  # no paths, no -k: testpaths, everything
     assert "-n" not in pytest_addopts().split()  # one test file alone starts no workers
 
 
