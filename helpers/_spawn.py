@@ -3,7 +3,8 @@
 - ``worker``: a decorator for a worker ``fn(rank, world_size, workdir, *args)``. In the spawned process it sends all
   output to ``workdir/rank<rank>.log`` (the kernel would forward it to the notebook cell that launched the workers)
   and arms a deadline: after ``timeout`` seconds the OS kills the worker with SIGALRM, even if it is stuck inside a
-  collective, so ``torch.multiprocessing.spawn(..., join=True)`` raises instead of hanging.
+  collective, so ``torch.multiprocessing.spawn(..., join=True)`` raises instead of hanging. When ``fn`` returns, the
+  worker exits at once (``exit_now``), skipping an interpreter shutdown in which gloo can abort.
 - ``workspace``: a temporary folder for one launch (rendezvous file, logs, results). If the launch fails, the
   error it raises gets the last lines of every rank's log as a note (a C++ abort message is only there). On leaving,
   it also deletes the traceback files that ``torch.multiprocessing`` writes for a failed worker and never deletes.
@@ -38,8 +39,22 @@ def worker(fn: Callable | None = None, *, timeout: int = 120) -> Callable:
             fn(rank, world_size, workdir, *args)
         finally:
             signal.alarm(0)
+        exit_now()
 
     return wrapped
+
+
+def exit_now() -> None:
+    """End this worker at once, with exit status 0, once its work is done and written.
+
+    A process that used torch.distributed can abort while the interpreter shuts down: a C++ destructor of the gloo
+    process group prints "terminate called without an active exception" and raises SIGABRT (seen twice in notebook
+    13 under a loaded machine), so ``spawn`` would report a failed worker whose results are complete. ``os._exit``
+    skips that shutdown; the logs are flushed first, and every file the worker wrote is already closed.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def redirect_output(log_path: str) -> None:
