@@ -137,7 +137,13 @@ def run_twice(cells: list, folder: Path, timeout: int = 600) -> tuple[str | None
 
     apply_course_env()
     nb = nbformat.v4.new_notebook(cells=[c for c in cells if c.cell_type == "code"])
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(folder)}},
+        shutdown_kernel="immediate",  # kill the kernel at the end, as nbval does: its own shutdown, with torch
+    )  # loaded, costs over a second of CPU, and nothing is kept from it
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
             for run in ("first", "second"):
