@@ -285,7 +285,6 @@ def split_code(cell) -> list:
 def expand(nb, solution_label: str) -> list:
     """The notebook's cells as the deck shows them, before packing: prose split off, solutions on their own."""
     cells = []
-    exercises = False
     for cell in nb.cells:
         kind_ = slide_type(cell)
         kind_ = "fragment" if kind_ == "subslide" else kind_  # where a slide is full, pack() decides, by height
@@ -293,7 +292,6 @@ def expand(nb, solution_label: str) -> list:
             cells.append(cell)
             continue
         if cell.cell_type == "markdown":
-            exercises = exercises or bool(re.match(r"#+\s*(Exercises|练习)", cell.source.strip()))
             is_exercise = bool(re.match(r"#+\s*(Exercise|练习)\s*\d", cell.source.strip()))
             shown, notes = ([cell.source], "") if is_exercise else slide_and_notes(cell.source)
             shown = [part for block in shown for part in (split_table(block) if kind(block) == "table" else [block])]
@@ -302,14 +300,11 @@ def expand(nb, solution_label: str) -> list:
                 cells.append(
                     with_type(
                         nbformat.v4.new_markdown_cell(block),
-                        "subslide" if is_exercise and i == 0 and first == "-" else first,
+                        "subslide" if is_exercise and i == 0 and first != "slide" else first,  # a slide of its own
                     )
                 )
-            if not shown:  # all prose: the slide shows nothing of it, the speaker says it
-                cells.append(with_type(nbformat.v4.new_markdown_cell(""), kind_)) if kind_ in (
-                    "slide",
-                    "subslide",
-                ) else None
+            if not shown and kind_ == "slide":  # all prose: the slide shows none of it, the speaker says it
+                cells.append(with_type(nbformat.v4.new_markdown_cell(""), kind_))
             if notes:
                 cells.append(with_type(nbformat.v4.new_markdown_cell(notes), "notes"))
             continue
