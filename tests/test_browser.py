@@ -137,27 +137,34 @@ def make_lab(tmp_path: Path, settings: dict[str, str]):
         lab.wait(timeout=30)
 
 
-def test_jupyterlab_lists_opens_and_renders_notebook_01(browser, tmp_path):
-    with make_lab(tmp_path, LAB_SETTINGS) as url:
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.set_default_timeout(120_000)
-        page.goto(url)
-        first = notebook_paths()[0].name
-        listing = page.locator(".jp-DirListing-item", has_text=first)
-        listing.wait_for()
-        assert page.locator(".jp-DirListing-item").count() >= len(notebook_paths())
-        listing.dblclick()
-        panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
-        try:
-            panel.locator(".jp-OutputArea-output").first.wait_for()
-        except Exception:
-            page.screenshot(path=SHOTS / "jupyterlab-failure.png")
-            raise
-        page.wait_for_timeout(1500)
-        assert panel.locator("h1", has_text=re.compile(r"^01 · ")).count() >= 1
-        assert panel.locator(".jp-OutputArea-output").count() >= 3
-        assert panel.locator(".jp-RenderedImage img").count() >= 1  # a stored figure is rendered
-        page.screenshot(path=SHOTS / "jupyterlab.png")
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """One `make lab` with LAB_SETTINGS, shared by the tests that only read what it serves (starting JupyterLab and
+    a kernel costs seconds of CPU each time); the autosave test starts its own, with its own settings."""
+    with make_lab(tmp_path_factory.mktemp("lab"), LAB_SETTINGS) as url:
+        yield url
+
+
+def test_jupyterlab_lists_opens_and_renders_notebook_01(browser, lab):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.set_default_timeout(120_000)
+    page.goto(lab)
+    first = notebook_paths()[0].name
+    listing = page.locator(".jp-DirListing-item", has_text=first)
+    listing.wait_for()
+    assert page.locator(".jp-DirListing-item").count() >= len(notebook_paths())
+    listing.dblclick()
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    try:
+        panel.locator(".jp-OutputArea-output").first.wait_for()
+    except Exception:
+        page.screenshot(path=SHOTS / "jupyterlab-failure.png")
+        raise
+    page.wait_for_timeout(1500)
+    assert panel.locator("h1", has_text=re.compile(r"^01 · ")).count() >= 1
+    assert panel.locator(".jp-OutputArea-output").count() >= 3
+    assert panel.locator(".jp-RenderedImage img").count() >= 1  # a stored figure is rendered
+    page.screenshot(path=SHOTS / "jupyterlab.png")
 
 
 AUTOSAVE_INTERVAL = 2  # seconds (JupyterLab's default is 120)
@@ -221,30 +228,29 @@ def test_opening_a_notebook_in_make_lab_with_autosave_leaves_it_unchanged(browse
     assert git_status() == status
 
 
-def test_live_slides_in_make_lab_render_text_and_maths_offline(browser, tmp_path):
+def test_live_slides_in_make_lab_render_text_and_maths_offline(browser, lab):
     """RISE (jupyterlab-rise) in `make lab`: notebook 01 as a live slideshow, with the course's theme (white, whose
     fonts ship with reveal.js; RISE's default theme loads fonts from the web), a markdown slide showing its text and
     its maths typeset by JupyterLab's own MathJax, and nothing requested from outside the machine."""
-    with make_lab(tmp_path, LAB_SETTINGS) as url:
-        base, token = url.split("/lab?token=")
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
-        problems = watch_network(page, base)
-        page.goto(f"{base}/rise/{notebook_paths()[0].name}?token={token}")
-        present = page.locator(".reveal .slides section.present:not(.stack)")
-        present.locator("h1").wait_for(timeout=60_000)
-        assert present.locator("h1").inner_text().startswith("01 ·")
-        for _ in range(40):  # forward to the first slide with maths
-            if present.locator("mjx-container").count():
-                break
-            page.keyboard.press("ArrowRight")
-            page.wait_for_timeout(300)
-        assert present.locator("mjx-container").count() > 0, "no typeset maths on any slide"
-        assert len(present.inner_text().split()) > 20  # the slide's prose is there too
-        page.wait_for_timeout(500)
-        page.screenshot(path=SHOTS / "rise-slide.png")
-        # RISE asks for optional style sheets beside the notebook (rise.css, NN_topic.css); the course has none
-        missing_css = re.compile(rf"^failed: {re.escape(base)}/files/+(rise|{notebook_paths()[0].stem})\.css ")
-        assert [p for p in problems if not missing_css.match(p)] == []
+    base, token = lab.split("/lab?token=")
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    problems = watch_network(page, base)
+    page.goto(f"{base}/rise/{notebook_paths()[0].name}?token={token}")
+    present = page.locator(".reveal .slides section.present:not(.stack)")
+    present.locator("h1").wait_for(timeout=60_000)
+    assert present.locator("h1").inner_text().startswith("01 ·")
+    for _ in range(40):  # forward to the first slide with maths
+        if present.locator("mjx-container").count():
+            break
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(300)
+    assert present.locator("mjx-container").count() > 0, "no typeset maths on any slide"
+    assert len(present.inner_text().split()) > 20  # the slide's prose is there too
+    page.wait_for_timeout(500)
+    page.screenshot(path=SHOTS / "rise-slide.png")
+    # RISE asks for optional style sheets beside the notebook (rise.css, NN_topic.css); the course has none
+    missing_css = re.compile(rf"^failed: {re.escape(base)}/files/+(rise|{notebook_paths()[0].stem})\.css ")
+    assert [p for p in problems if not missing_css.match(p)] == []
 
 
 @pytest.fixture(scope="module")

@@ -62,9 +62,13 @@ def failing_worker(rank: int, world_size: int, workdir: str) -> None:
 
 
 def worker_processes() -> list[psutil.Process]:
-    """Children of this process, except multiprocessing's resource tracker (which lives as long as we do)."""
-    children = psutil.Process().children(recursive=True)
-    return [p for p in children if "resource_tracker" not in " ".join(p.cmdline())]
+    """Descendants of this process, except multiprocessing's resource tracker and forkserver (which live as long as
+    we do); the workers the forkserver forked are counted."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver._forkserver, "_forkserver_pid", None)  # None until run_ddp started one
+    return [p for p in psutil.Process().children(recursive=True)
+            if p.pid != server and "resource_tracker" not in " ".join(p.cmdline())]
 
 
 def error_files() -> set[Path]:
@@ -122,6 +126,21 @@ def test_ddp_matches_single_process_reference():
     model.load_state_dict(ddp["state_dict"])
     with torch.no_grad():  # the all-reduced counts give the accuracy of the whole validation set, on every rank
         assert ddp["accuracy"].tolist() == [accuracy(model(config.x_valid), config.y_valid).item()] * 2
+    assert_no_worker_left()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="run_ddp forks from a forkserver on Linux only")
+def test_run_ddp_forks_every_launch_from_one_forkserver_and_leaves_it_no_child():
+    from multiprocessing import forkserver
+
+    config = tiny_config(epochs=1)
+    first = run_ddp(config)
+    server = forkserver._forkserver._forkserver_pid
+    assert server is not None and psutil.Process(server).children() == []
+    second = run_ddp(config)  # from the same server: the same training, bit for bit
+    assert forkserver._forkserver._forkserver_pid == server
+    assert all(torch.equal(first["state_dict"][k], v) for k, v in second["state_dict"].items())
+    assert psutil.Process(server).children() == []
     assert_no_worker_left()
 
 
