@@ -73,22 +73,23 @@ class NotebookGuard(pytest.File):
 # `make test` runs two workers, each taking whole files (--dist loadfile, --no-loadscope-reorder) in the order below:
 # the longest first, so that neither worker is left with a long file after the other has finished. Seconds per file
 # on the 2-core CI machine (a notebook's nbval cells, its executed-in-order and student-copy-runs-twice items),
-# 2026-12-07: 14 190, browser 150, 13 125, 09 105, 11 105, 06 65, assignments 55, i18n 50, distributed 47, 12 43,
-# test_notebooks 37, 08 34, 10 30, handout 27. Files not listed follow, in pytest's order.
+# 2026-12-07: 14 215, browser 153, 09 96, 11 84, 13 81, 06 79, assignments 58, i18n 50, 10 54, 08 53, 12 47,
+# distributed 35, 07 31, 05 29, handout 24. Files not listed follow, in pytest's order.
 LONGEST_FIRST = [
     "14_fast_cpu.ipynb",
     "test_browser.py",
-    "13_distributed.ipynb",
     "09_cnn.ipynb",
     "11_checkpoints_transfer.ipynb",
+    "13_distributed.ipynb",
     "06_optim.ipynb",
     "test_assignments.py",
     "test_i18n.py",
-    "test_distributed.py",
-    "12_tensorboard.ipynb",
-    "test_notebooks.py",
-    "08_dataloader.ipynb",
     "10_gpu.ipynb",
+    "08_dataloader.ipynb",
+    "12_tensorboard.ipynb",
+    "test_distributed.py",
+    "07_dataset.ipynb",
+    "05_nn.ipynb",
     "test_handout.py",
 ]
 
