@@ -135,3 +135,14 @@ def test_checkable_solutions_end_with_their_check_and_hide_their_output(path):
         if ex.checker:
             said = "".join(o.get("text", "") for o in cell.outputs).strip().splitlines()
             assert said and said[-1] == "Correct", f"solution {number} ends with {said[-1:]}"
+
+
+def test_mnist_rows_are_load_mnists_rows_bit_for_bit():
+    from helpers.data import load_mnist
+
+    (x_train, y_train), (x_valid, y_valid), _ = load_mnist()
+    x, y = exercises.mnist_rows(0, 65)
+    assert torch.equal(x, x_train[:65]) and torch.equal(y, y_train[:65])
+    x, y = exercises.mnist_rows(50000, 60000)
+    assert x.dtype == torch.float32 and y.dtype == torch.int64
+    assert torch.equal(x, x_valid) and torch.equal(y, y_valid)
