@@ -347,12 +347,17 @@ def _read_idx(path: str | os.PathLike) -> torch.Tensor:
     return torch.frombuffer(buf, dtype=torch.uint8, offset=header).view(shape)  # shares buf's memory: no copy
 
 
+def _idx_rows(raw: Path, split: str, start: int = 0, stop: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images ``start`` to ``stop - 1`` of one IDX split ("train" or "t10k") as float32 (n, 784) in [0, 1], divided in
+    place (one float32 copy at a time, not two), and their labels as int64."""
+    x = _read_idx(raw / f"{split}-images-idx3-ubyte")[start:stop].reshape(-1, 784).float().div_(255)
+    return x, _read_idx(raw / f"{split}-labels-idx1-ubyte")[start:stop].long()
+
+
 def load_mnist(root: str | os.PathLike | None = None) -> tuple[tuple[torch.Tensor, torch.Tensor], ...]:
-    """Return ``((x_train, y_train), (x_valid, y_valid), (x_test, y_test))``: float32 (N, 784) in [0, 1], int64 labels."""
+    """Return ``((x_train, y_train), (x_valid, y_valid), (x_test, y_test))``: float32 (N, 784) in [0, 1], int64 labels.
+
+    The training split is the first 50,000 images of MNIST's training file, the validation split the other 10,000."""
     raw = fetch_mnist(root, progress=False) / "MNIST" / "raw"
-    images = {split: _read_idx(raw / f"{split}-images-idx3-ubyte") for split in ("train", "t10k")}
-    labels = {split: _read_idx(raw / f"{split}-labels-idx1-ubyte").long() for split in ("train", "t10k")}
-    # divide in place: one float32 copy of the 60,000 images (188 MB) at a time, not two
-    x, y = images["train"].reshape(-1, 784).float().div_(255), labels["train"]
-    x_test, y_test = images["t10k"].reshape(-1, 784).float().div_(255), labels["t10k"]
-    return (x[:50000], y[:50000]), (x[50000:], y[50000:]), (x_test, y_test)
+    x, y = _idx_rows(raw, "train")
+    return (x[:50000], y[:50000]), (x[50000:], y[50000:]), _idx_rows(raw, "t10k")

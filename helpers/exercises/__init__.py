@@ -84,14 +84,12 @@ def close(actual: float, expected: float, what: str, tol: float = 1e-6) -> None:
 
 
 def mnist_rows(start: int, stop: int) -> tuple:
-    """Images ``start`` to ``stop - 1`` of MNIST's 60,000-image training file and their labels, exactly as
-    ``load_mnist`` gives them (its training split is rows 0-49,999, its validation split rows 50,000-59,999):
-    (n, 784) float32 in [0, 1] and int64. Converts only those rows, so a check costs no second copy of the data."""
-    from helpers.data import _read_idx, fetch_mnist
+    """Images ``start`` to ``stop - 1`` of MNIST's 60,000-image training file and their labels, as ``load_mnist``
+    gives them (its training split is rows 0-49,999, its validation split rows 50,000-59,999). Converts only those
+    rows, so a check costs no second copy of the data."""
+    from helpers.data import _idx_rows, fetch_mnist
 
-    raw = fetch_mnist(progress=False) / "MNIST" / "raw"
-    x = _read_idx(raw / "train-images-idx3-ubyte")[start:stop].reshape(-1, 784).float().div_(255)
-    return x, _read_idx(raw / "train-labels-idx1-ubyte")[start:stop].long()
+    return _idx_rows(fetch_mnist(progress=False) / "MNIST" / "raw", "train", start, stop)
 
 
 @dataclass
