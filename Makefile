@@ -36,7 +36,15 @@ $(foreach kv,$(shell $(PYTHON) -m tools.env),$(eval export $(kv)))
 # Two notebooks at a time, one per core; loadfile keeps each notebook in one worker (one kernel), and the files go
 # out longest first (conftest.py's LONGEST_FIRST, not xdist's reordering by number of tests). The nbval flags are in
 # pyproject.toml, so `python -m pytest notebooks/NN_x.ipynb` runs one notebook exactly as here.
-PYTEST_WORKERS := -n 2 --dist loadfile --no-loadscope-reorder
+# Each kernel runs OMP_NUM_THREADS threads, so with more than one (OMP_NUM_THREADS=2 make test) there are only as many
+# workers as the cores hold, at least one: on 2 cores with OMP_NUM_THREADS=2, the notebooks' nbval items took 1001 s
+# with 2 workers and 238 s with one (threads that wait for a core spin instead of sleeping).
+# (nproc counts the cores this process may use, but answers OMP_NUM_THREADS if that is set: so not from here)
+CORES := $(shell env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+comma := ,
+THREADS := $(firstword $(subst $(comma), ,$(OMP_NUM_THREADS)) 1)
+WORKERS := $(shell t=$$(( $(THREADS) )); n=$$(( $(CORES) / (t > 0 ? t : 1) )); echo $$(( n < 1 ? 1 : (n > 2 ? 2 : n) )))
+PYTEST_WORKERS := -n $(WORKERS) --dist loadfile --no-loadscope-reorder
 
 # ruff format checks only the authoring tools and the benchmark: helpers/ holds code promoted verbatim from
 # notebook cells (tests/test_promotion.py compares them character for character), so formatting it would mean
