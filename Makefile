@@ -39,7 +39,7 @@ $(foreach kv,$(shell $(PYTHON) -m tools.env),$(eval export $(kv)))
 # Each kernel runs OMP_NUM_THREADS threads, so with more than one (OMP_NUM_THREADS=2 make test) there are only as many
 # workers as the cores hold, at least one: on 2 cores with OMP_NUM_THREADS=2, the notebooks' nbval items took 1001 s
 # with 2 workers and 238 s with one (threads that wait for a core spin instead of sleeping).
-# (nproc counts the cores this process may use, but answers OMP_NUM_THREADS if that is set: so not from here)
+# (nproc prints OMP_NUM_THREADS instead of the cores when that is set, so it runs without it)
 CORES := $(shell env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 comma := ,
 THREADS := $(firstword $(subst $(comma), ,$(OMP_NUM_THREADS)) 1)
